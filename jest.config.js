@@ -11,7 +11,10 @@ const swc = [
 const shared = {
   transform: { '^.+\\.ts$': swc },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^@app/([^/]+)$': '<rootDir>/packages/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@app/(profile-api|loyalty-sync|provider-sim)$': '<rootDir>/services/$1/src/start.ts',
+    '^@app/([^/]+)$': '<rootDir>/packages/$1/src/index.ts',
+  },
   testEnvironment: 'node',
 };
 

@@ -1,4 +1,5 @@
-import { startStack, type RunningStack } from '@app/testkit';
+// A relative path: jest's moduleNameMapper does not apply to globalSetup's own imports.
+import { startStack, type RunningStack } from '../../packages/testkit/src/index.ts';
 
 declare global {
   var __TEST_STACK__: RunningStack | undefined;

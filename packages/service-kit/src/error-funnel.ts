@@ -23,7 +23,7 @@ export function createErrorFunnel(logger: Logger, onCatastrophe: (error: AppErro
   return {
     handle(error, origin, context = {}) {
       const appError = toAppError(error);
-      const entry = { ...context, origin, code: appError.code, err: appError.cause ?? appError };
+      const entry = { ...context, origin, errorCode: appError.code, err: appError.cause ?? appError };
       if (appError.status < 500) logger.debug(entry, appError.message);
       else logger.error(entry, appError.message);
       if (appError.catastrophic) onCatastrophe(appError);

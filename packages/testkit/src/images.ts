@@ -5,7 +5,7 @@ import path from 'node:path';
 const OFFICIAL_IMAGES = {
   MONGO_IMAGE: 'mongo:7.0',
   REDIS_IMAGE: 'redis:7-alpine',
-  KAFKA_IMAGE: 'apache/kafka:4.1.0',
+  KAFKA_IMAGE: 'apache/kafka:4.1.2',
   NODE_IMAGE: 'node:24-bookworm-slim',
 } as const;
 

@@ -1,0 +1,89 @@
+import Joi from 'joi';
+
+/** Profile fields an operator may make mandatory through USER_REQUIRED_FIELDS. */
+export const REQUIRABLE_PROFILE_FIELDS = [
+  'first_name',
+  'last_name',
+  'email_allowed',
+  'sms_allowed',
+  'whatsapp_allowed',
+  'call_allowed',
+  'phone',
+  'date_of_birth',
+  'gender',
+  'language_code',
+  'attributes',
+  'avatar',
+] as const;
+
+export const THROTTLE_SCOPES = ['login', 'register', 'profile-update', 'phone-verification'] as const;
+export type ThrottleScope = (typeof THROTTLE_SCOPES)[number];
+
+/** DRF's rate notation: "10/min", "1000/day"; null turns a scope off. */
+export const RATE_PATTERN = /^(\d+)\/(s|sec|second|m|min|minute|h|hour|d|day)$/;
+
+export interface LoyaltyCardServiceSetting {
+  enabled: boolean;
+  base_url: string;
+  api_key: string;
+  timeout_ms: number;
+  sync_all_updates: boolean;
+}
+
+export interface Settings {
+  USER_REQUIRED_FIELDS: string[];
+  PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE: boolean;
+  SMS_OTP_EXPIRE_TIME: number;
+  THROTTLING_SETTINGS: Partial<Record<ThrottleScope, string | null>>;
+  CUSTOMER_LOYALTY_CARD_SERVICE: LoyaltyCardServiceSetting;
+}
+
+export type SettingKey = keyof Settings;
+
+export const settingSchemas: { [K in SettingKey]: Joi.Schema<Settings[K]> } = {
+  USER_REQUIRED_FIELDS: Joi.array()
+    .items(Joi.string().valid(...REQUIRABLE_PROFILE_FIELDS))
+    .unique(),
+  PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE: Joi.boolean().strict(),
+  SMS_OTP_EXPIRE_TIME: Joi.number().strict().integer().min(30).max(3600),
+  THROTTLING_SETTINGS: Joi.object(
+    Object.fromEntries(
+      THROTTLE_SCOPES.map((scope) => [scope, Joi.string().pattern(RATE_PATTERN).allow(null)]),
+    ),
+  ),
+  CUSTOMER_LOYALTY_CARD_SERVICE: Joi.object({
+    enabled: Joi.boolean().strict().required(),
+    base_url: Joi.string()
+      .uri({ scheme: ['http', 'https'] })
+      .allow('')
+      .required(),
+    api_key: Joi.string().allow('').max(500).required(),
+    timeout_ms: Joi.number().strict().integer().min(50).max(60_000).required(),
+    sync_all_updates: Joi.boolean().strict().required(),
+  }).when('.enabled', {
+    is: true,
+    then: Joi.object({
+      base_url: Joi.string()
+        .uri({ scheme: ['http', 'https'] })
+        .required(),
+    }),
+  }),
+};
+
+export const SETTING_KEYS = Object.keys(settingSchemas) as SettingKey[];
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(settingSchemas, key);
+}
+
+export type SettingValidation<K extends SettingKey> =
+  { ok: true; value: Settings[K] } | { ok: false; messages: string[] };
+
+export function validateSetting<K extends SettingKey>(key: K, value: unknown): SettingValidation<K> {
+  const { value: validated, error } = settingSchemas[key].validate(value, {
+    abortEarly: false,
+    convert: false,
+  });
+  if (error) return { ok: false, messages: error.details.map((detail) => detail.message) };
+  return { ok: true, value: validated as Settings[K] };
+}

@@ -1,0 +1,106 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { isSettingKey, validateSetting, type SettingKey, type Settings } from './setting-schemas.ts';
+
+const CHANGED_CHANNEL = 'settings:changed';
+const COLLECTION = 'settings';
+
+interface SettingDocument {
+  _id: string;
+  value: unknown;
+  updated_at: Date;
+}
+
+interface CacheEntry {
+  value: unknown;
+  expiresAt: number;
+}
+
+export interface SettingsStoreOptions {
+  connection: Connection;
+  /** Publishes invalidations. */
+  redis: Redis;
+  /** A dedicated connection: a subscribed ioredis client can issue no other command. */
+  subscriber: Redis;
+  defaults: Settings;
+  /** Upper bound on staleness should an invalidation message be missed. */
+  cacheTtlMs?: number;
+}
+
+export class SettingValidationError extends Error {
+  readonly messages: string[];
+  constructor(messages: string[]) {
+    super(messages.join('; '));
+    this.messages = messages;
+  }
+}
+
+/**
+ * Live settings: stored in MongoDB, cached per process, invalidated on every replica through
+ * Redis pub/sub as soon as one replica writes, and re-read after a short TTL regardless.
+ */
+export class SettingsStore {
+  private readonly cache = new Map<SettingKey, CacheEntry>();
+  private readonly inflight = new Map<SettingKey, Promise<unknown>>();
+  private readonly options: Required<SettingsStoreOptions>;
+
+  constructor(options: SettingsStoreOptions) {
+    this.options = { cacheTtlMs: 1_000, ...options };
+  }
+
+  async start(): Promise<void> {
+    const { subscriber } = this.options;
+    subscriber.on('message', this.onMessage);
+    await subscriber.subscribe(CHANGED_CHANNEL);
+  }
+
+  async stop(): Promise<void> {
+    const { subscriber } = this.options;
+    subscriber.off('message', this.onMessage);
+    if (subscriber.status === 'ready') await subscriber.unsubscribe(CHANGED_CHANNEL);
+  }
+
+  async get<K extends SettingKey>(key: K): Promise<Settings[K]> {
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresAt > Date.now()) return cached.value as Settings[K];
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.load(key).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return (await pending) as Settings[K];
+  }
+
+  async set<K extends SettingKey>(key: K, value: unknown): Promise<Settings[K]> {
+    const result = validateSetting(key, value);
+    if (!result.ok) throw new SettingValidationError(result.messages);
+    await this.collection().updateOne(
+      { _id: key },
+      { $set: { value: result.value, updated_at: new Date() } },
+      { upsert: true },
+    );
+    this.cache.delete(key);
+    await this.options.redis.publish(CHANGED_CHANNEL, key);
+    return result.value;
+  }
+
+  private async load<K extends SettingKey>(key: K): Promise<Settings[K]> {
+    const document = await this.collection().findOne({ _id: key });
+    let value: Settings[K] = this.options.defaults[key];
+    if (document) {
+      const stored = validateSetting(key, document.value);
+      // A stored value that no longer validates (schema tightened) falls back to the default.
+      if (stored.ok) value = stored.value;
+    }
+    this.cache.set(key, { value, expiresAt: Date.now() + this.options.cacheTtlMs });
+    return value;
+  }
+
+  private collection() {
+    return this.options.connection.collection<SettingDocument>(COLLECTION);
+  }
+
+  private readonly onMessage = (channel: string, key: string) => {
+    if (channel === CHANGED_CHANNEL && isSettingKey(key)) this.cache.delete(key);
+  };
+}

@@ -1,0 +1,73 @@
+import CircuitBreaker from 'opossum';
+import { AppError, type Logger } from '@app/service-kit';
+import type { SmsSender } from '../domain/sms-sender.ts';
+
+export interface HttpSmsGatewayOptions {
+  url: string;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+class SmsRejectedError extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`SMS gateway answered ${status}`);
+    this.status = status;
+  }
+}
+
+/**
+ * POSTs `{to, text}` to the gateway. Each call is cancelled by its own AbortSignal at the timeout,
+ * and one breaker per process stops hammering a gateway that is down.
+ */
+export function createHttpSmsGateway({ url, timeoutMs, logger }: HttpSmsGatewayOptions): SmsSender & {
+  shutdown(): void;
+} {
+  const post = async (to: string, text: string): Promise<void> => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ to, text }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body?.cancel();
+    if (!response.ok) throw new SmsRejectedError(response.status);
+  };
+  const breaker = new CircuitBreaker(post, {
+    timeout: false,
+    errorThresholdPercentage: 50,
+    volumeThreshold: 5,
+    resetTimeout: 10_000,
+    // A 4xx means this message was refused, not that the gateway is unhealthy.
+    errorFilter: (error: unknown) =>
+      error instanceof SmsRejectedError && error.status >= 400 && error.status < 500 && error.status !== 429,
+  });
+  breaker.on('open', () => logger.warn('SMS gateway circuit opened'));
+  breaker.on('close', () => logger.info('SMS gateway circuit closed'));
+
+  return {
+    async send(to, text) {
+      try {
+        await breaker.fire(to, text);
+      } catch (error) {
+        throw new AppError('sms-unavailable', 'the SMS gateway did not accept the message', {
+          status: 503,
+          body: { detail: 'The verification code could not be sent. Try again later.' },
+          headers: { 'Retry-After': '10' },
+          cause: error,
+        });
+      }
+    },
+    shutdown: () => breaker.shutdown(),
+  };
+}
+
+/** For local development: writes SMS to the log; in production mode the text (the code) is withheld. */
+export function createLogSmsGateway(logger: Logger, production: boolean): SmsSender {
+  return {
+    async send(to, text) {
+      if (production) logger.info({ sms: { to } }, 'SMS (text withheld in production)');
+      else logger.info({ sms: { to, text } }, 'SMS');
+    },
+  };
+}

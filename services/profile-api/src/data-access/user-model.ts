@@ -1,0 +1,44 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { ProfileUpdatedEvent } from '@app/events';
+import type { User } from '../domain/user.ts';
+
+export interface UserDocument extends User {
+  /** Lower-cased email: the unique key, so sign-ups differing only in case collide. */
+  email_normalized: string;
+  /** ProfileUpdated events written in the same single-document update as the change they describe. */
+  outbox: ProfileUpdatedEvent[];
+}
+
+const avatarSchema = new Schema({ hash: String, content_type: String }, { _id: false });
+
+const userSchema = new Schema<UserDocument>(
+  {
+    id: { type: Number, required: true },
+    email: { type: String, required: true },
+    email_normalized: { type: String, required: true },
+    password_hash: { type: String, required: true },
+    first_name: { type: String, default: '' },
+    last_name: { type: String, default: '' },
+    email_allowed: { type: Boolean, default: false },
+    sms_allowed: { type: Boolean, default: false },
+    whatsapp_allowed: { type: Boolean, default: false },
+    call_allowed: { type: Boolean, default: null },
+    phone: { type: String, default: null },
+    date_of_birth: { type: String, default: null },
+    gender: { type: String, default: null },
+    language_code: { type: String, required: true },
+    attributes: { type: Schema.Types.Mixed, default: () => ({}) },
+    avatar: { type: avatarSchema, default: null },
+    date_joined: { type: Date, required: true },
+    version: { type: Number, required: true, default: 1 },
+    outbox: { type: Schema.Types.Mixed, default: () => [] },
+  },
+  { collection: 'users', strict: true, versionKey: false, minimize: false },
+);
+userSchema.index({ id: 1 }, { unique: true });
+userSchema.index({ email_normalized: 1 }, { unique: true });
+userSchema.index({ phone: 1 });
+
+export function userModel(connection: Connection): Model<UserDocument> {
+  return connection.models.User ?? connection.model<UserDocument>('User', userSchema);
+}

@@ -1,0 +1,123 @@
+import mongoose, { type Connection, type Model } from 'mongoose';
+import type { KeyedLock } from '@app/service-kit';
+import type { ProfileUpdatedEvent } from '@app/events';
+import type { ProfileChanges, User } from '../domain/user.ts';
+import { userModel, type UserDocument } from './user-model.ts';
+
+export type NewUser = Omit<User, 'id' | 'version'>;
+
+const DUPLICATE_KEY = 11000;
+const { trusted } = mongoose;
+
+/** Fields that never leave the repository: the outbox is the relay's, the key is internal. */
+const INTERNAL_PROJECTION = { _id: 0, outbox: 0, email_normalized: 0 } as const;
+
+function toUser(document: UserDocument | null): User | null {
+  if (!document) return null;
+  const {
+    outbox: _outbox,
+    email_normalized: _normalized,
+    ...user
+  } = document as UserDocument & { _id?: unknown };
+  delete (user as { _id?: unknown })._id;
+  return user as User;
+}
+
+export class EmailTakenError extends Error {}
+
+export class UserRepository {
+  private readonly users: Model<UserDocument>;
+  private readonly counters;
+  private readonly lock: KeyedLock;
+
+  constructor(connection: Connection, lock: KeyedLock) {
+    this.users = userModel(connection);
+    this.counters = connection.collection<{ _id: string; seq: number }>('counters');
+    this.lock = lock;
+  }
+
+  /**
+   * Runs a read-modify-write of one user with no other writer of that user in between, on any
+   * replica. MongoDB alone would not need it; FerretDB does (see KeyedLock).
+   */
+  exclusive<T>(userId: number, critical: () => Promise<T>): Promise<T> {
+    return this.lock.withLock(`user:${userId}`, critical);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.users.createIndexes();
+  }
+
+  /** Integer ids from a monotonic counter: one atomic $inc per user. */
+  private async nextId(): Promise<number> {
+    return this.lock.withLock('counter:users', async () => {
+      const counter = await this.counters.findOneAndUpdate(
+        { _id: 'users' },
+        { $inc: { seq: 1 } },
+        { upsert: true, returnDocument: 'after' },
+      );
+      return counter!.seq;
+    });
+  }
+
+  async create(user: NewUser): Promise<User> {
+    const id = await this.nextId();
+    try {
+      const created = await this.users.create({
+        ...user,
+        id,
+        version: 1,
+        email_normalized: user.email.toLowerCase(),
+        outbox: [],
+      });
+      return toUser(created.toObject())!;
+    } catch (error) {
+      if ((error as { code?: number }).code === DUPLICATE_KEY) throw new EmailTakenError(user.email);
+      throw error;
+    }
+  }
+
+  async findById(id: number): Promise<User | null> {
+    return toUser(await this.users.findOne({ id }, INTERNAL_PROJECTION).lean<UserDocument>());
+  }
+
+  async findByEmail(email: string): Promise<User | null> {
+    return toUser(
+      await this.users
+        .findOne({ email_normalized: email.toLowerCase() }, INTERNAL_PROJECTION)
+        .lean<UserDocument>(),
+    );
+  }
+
+  async isPhoneTakenByAnother(phone: string, userId: number): Promise<boolean> {
+    // trusted(): our own operator, exempt from the sanitizeFilter that guards user input.
+    return (await this.users.exists({ phone, id: trusted({ $ne: userId }) })) !== null;
+  }
+
+  /**
+   * Applies a change only if nobody committed one since `expectedVersion` was read, bumping the
+   * version and appending the event in the same single-document update (no transaction needed).
+   * Returns null when another writer won; the caller re-reads and retries.
+   */
+  async commitChange(
+    userId: number,
+    expectedVersion: number,
+    changes: ProfileChanges,
+    event: ProfileUpdatedEvent,
+  ): Promise<User | null> {
+    const updated = await this.users
+      .findOneAndUpdate(
+        { id: userId, version: expectedVersion },
+        { $set: { ...changes, version: expectedVersion + 1 }, $push: { outbox: event } },
+        // No projection: FerretDB does not implement one on findAndModify; toUser drops internals.
+        { returnDocument: 'after' },
+      )
+      .lean<UserDocument>();
+    return toUser(updated);
+  }
+
+  async outboxOf(userId: number): Promise<ProfileUpdatedEvent[]> {
+    const document = await this.users.findOne({ id: userId }, { outbox: 1 }).lean<UserDocument>();
+    return document?.outbox ?? [];
+  }
+}

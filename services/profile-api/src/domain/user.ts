@@ -1,0 +1,51 @@
+export const GENDERS = ['male', 'female'] as const;
+export type Gender = (typeof GENDERS)[number];
+
+export interface AvatarRef {
+  hash: string;
+  content_type: string;
+}
+
+/** The fields a user may write through the profile endpoints. */
+export interface ProfileFields {
+  first_name: string;
+  last_name: string;
+  email_allowed: boolean;
+  sms_allowed: boolean;
+  whatsapp_allowed: boolean;
+  call_allowed: boolean | null;
+  phone: string | null;
+  date_of_birth: string | null;
+  gender: Gender | null;
+  language_code: string;
+  attributes: Record<string, unknown>;
+  avatar: AvatarRef | null;
+}
+
+export type ProfileField = keyof ProfileFields;
+
+export const PROFILE_FIELDS: readonly ProfileField[] = [
+  'first_name',
+  'last_name',
+  'email_allowed',
+  'sms_allowed',
+  'whatsapp_allowed',
+  'call_allowed',
+  'phone',
+  'date_of_birth',
+  'gender',
+  'language_code',
+  'attributes',
+  'avatar',
+];
+
+export interface User extends ProfileFields {
+  id: number;
+  email: string;
+  password_hash: string;
+  date_joined: Date;
+  /** Incremented by every committed change; orders the user's events. */
+  version: number;
+}
+
+export type ProfileChanges = Partial<ProfileFields>;

@@ -1,0 +1,23 @@
+import type { Request, Response } from 'express';
+import type { Session } from '../../data-access/session-store.ts';
+import { notAuthenticated } from '../../domain/errors.ts';
+
+export interface Authenticated {
+  sessionId: string;
+  session: Session;
+}
+
+/** The session the authenticate middleware found; routes behind it can rely on it. */
+export function authOf(res: Response): Authenticated {
+  const auth = res.locals.auth as Authenticated | undefined;
+  if (!auth) throw notAuthenticated();
+  return auth;
+}
+
+export function baseUrlOf(req: Request): string {
+  return `${req.protocol}://${req.get('host')}`;
+}
+
+export function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}

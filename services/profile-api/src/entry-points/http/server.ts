@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { ErrorFunnel, Logger } from '@app/service-kit';
+import type { SettingsStore } from '@app/settings';
+import type { AvatarRepository } from '../../data-access/avatar-repository.ts';
+import type { AuthUseCase } from '../../domain/auth-use-case.ts';
+import type { PhoneVerificationUseCase } from '../../domain/phone-verification-use-case.ts';
+import type { ProfileRules } from '../../domain/profile-schema.ts';
+import type { ProfileUseCase } from '../../domain/profile-use-case.ts';
+import type { Throttler } from '../../domain/throttler.ts';
+import { httpErrorHandler, notFound } from './middlewares/error-handler.ts';
+import { authRoutes } from './routes/auth-routes.ts';
+import { mediaRoutes } from './routes/media-routes.ts';
+import { profileRoutes } from './routes/profile-routes.ts';
+import { settingsRoutes } from './routes/settings-routes.ts';
+
+export interface HttpDeps {
+  logger: Logger;
+  funnel: ErrorFunnel;
+  auth: AuthUseCase;
+  profiles: ProfileUseCase;
+  phoneVerification: PhoneVerificationUseCase;
+  rules: ProfileRules;
+  throttler: Throttler;
+  settings: SettingsStore;
+  avatars: AvatarRepository;
+  adminToken: string;
+  sessionTtlSeconds: number;
+  secureCookies: boolean;
+  trustProxy: boolean;
+  /** Readiness of the backing services, for /readyz. */
+  checkReady: () => Promise<Record<string, boolean>>;
+}
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+export function createApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy);
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await deps.checkReady();
+    const ready = Object.values(checks).every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  app.use(authRoutes(deps));
+  app.use(profileRoutes(deps));
+  app.use(settingsRoutes(deps));
+  app.use(mediaRoutes(deps));
+  app.use(notFound);
+  app.use(httpErrorHandler(deps.funnel));
+  return app;
+}
+
+export interface WebServer {
+  server: Server;
+  port: number;
+}
+
+export async function startWebServer(app: Express, port: number, host: string): Promise<WebServer> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => {
+      if (error) return reject(error);
+      resolve({ server, port: (server.address() as AddressInfo).port });
+    });
+    // Longer than a load balancer's idle timeout, so it never reuses a socket we just closed.
+    server.keepAliveTimeout = 65_000;
+  });
+}
+
+export async function stopWebServer({ server }: WebServer): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeIdleConnections();
+  });
+}

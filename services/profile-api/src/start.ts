@@ -1,0 +1,131 @@
+import {
+  KeyedLock,
+  createErrorFunnel,
+  createLogger,
+  installProcessHandlers,
+  type Logger,
+} from '@app/service-kit';
+import { SettingsStore, settingDefaultsFromEnv } from '@app/settings';
+import { readConfig, type ProfileApiConfig } from './config.ts';
+import { AvatarRepository } from './data-access/avatar-repository.ts';
+import { connectMongo } from './data-access/mongo.ts';
+import { connectRedis } from './data-access/redis.ts';
+import { SessionStore } from './data-access/session-store.ts';
+import { createHttpSmsGateway, createLogSmsGateway } from './data-access/sms-gateways.ts';
+import { ThrottleStore } from './data-access/throttle-store.ts';
+import { UserRepository } from './data-access/user-repository.ts';
+import { VerificationStore } from './data-access/verification-store.ts';
+import { AuthUseCase } from './domain/auth-use-case.ts';
+import { PhoneVerificationUseCase } from './domain/phone-verification-use-case.ts';
+import { createProfileRules } from './domain/profile-schema.ts';
+import { ProfileUseCase } from './domain/profile-use-case.ts';
+import type { SmsSender } from './domain/sms-sender.ts';
+import { Throttler } from './domain/throttler.ts';
+import { createApp, startWebServer, stopWebServer } from './entry-points/http/server.ts';
+
+export interface ProfileApi {
+  url: string;
+  port: number;
+  config: ProfileApiConfig;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/** Wires config, logger, stores and the HTTP server. Tests call it with their own environment. */
+export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Promise<ProfileApi> {
+  const config = readConfig(env);
+  const settingDefaults = settingDefaultsFromEnv(env);
+  const logger = createLogger('profile-api', { level: config.logLevel });
+  const funnel = createErrorFunnel(logger, () => process.exit(1));
+
+  const mongo = await connectMongo(config.mongoUrl);
+  const redis = connectRedis(config.redisUrl, 'profile-api');
+  const subscriber = connectRedis(config.redisUrl, 'profile-api-settings');
+  const users = new UserRepository(mongo, new KeyedLock(redis));
+  await users.ensureIndexes();
+  const avatars = new AvatarRepository(mongo);
+  const settings = new SettingsStore({ connection: mongo, redis, subscriber, defaults: settingDefaults });
+  await settings.start();
+
+  const smsGateway: SmsSender & { shutdown?: () => void } =
+    config.smsGateway === 'http'
+      ? createHttpSmsGateway({ url: config.smsGatewayUrl!, timeoutMs: config.smsTimeoutMs, logger })
+      : createLogSmsGateway(logger, config.nodeEnv === 'production');
+  const throttler = new Throttler(new ThrottleStore(redis), settings);
+  const rules = createProfileRules(config);
+  const profiles = new ProfileUseCase({ users, avatars, settings });
+  const phoneVerification = new PhoneVerificationUseCase({
+    profiles,
+    store: new VerificationStore(redis),
+    sms: smsGateway,
+    settings,
+    throttler,
+    secretKey: config.secretKey,
+  });
+  const auth = new AuthUseCase({
+    users,
+    sessions: new SessionStore(redis, config.sessionTtlSeconds),
+    profileRules: rules,
+    defaultLanguageCode: config.defaultLanguageCode,
+  });
+
+  const app = createApp({
+    logger,
+    funnel,
+    auth,
+    profiles,
+    phoneVerification,
+    rules,
+    throttler,
+    settings,
+    avatars,
+    adminToken: config.adminToken,
+    sessionTtlSeconds: config.sessionTtlSeconds,
+    secureCookies: config.sessionCookieSecure,
+    trustProxy: config.trustProxy,
+    checkReady: async () => ({
+      mongo: mongo.readyState === 1,
+      redis: redis.status === 'ready',
+    }),
+  });
+  const web = await startWebServer(app, config.port, config.host);
+  logger.info({ port: web.port }, 'profile-api listening');
+
+  return {
+    url: `http://127.0.0.1:${web.port}`,
+    port: web.port,
+    config,
+    logger,
+    async stop() {
+      await stopWebServer(web);
+      await settings.stop();
+      smsGateway.shutdown?.();
+      await Promise.allSettled([redis.quit(), subscriber.quit(), mongo.close()]);
+      logger.info('profile-api stopped');
+    },
+  };
+}
+
+export async function stopProfileApi(api: ProfileApi): Promise<void> {
+  await api.stop();
+}
+
+function isMainModule(): boolean {
+  return /profile-api\/(src|dist)\/start\.[jt]s$/.test(process.argv[1] ?? '');
+}
+
+if (isMainModule()) {
+  const bootLogger = createLogger('profile-api');
+  startProfileApi()
+    .then((api) =>
+      installProcessHandlers(
+        createErrorFunnel(api.logger, () => undefined),
+        api.logger,
+        () => api.stop(),
+      ),
+    )
+    .catch((error: unknown) => {
+      bootLogger.fatal({ err: error }, 'profile-api failed to start');
+      process.exit(1);
+    });
+}

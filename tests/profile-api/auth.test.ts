@@ -1,0 +1,173 @@
+import { expectContractBody } from '../support/contract.ts';
+import { startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
+
+describe('profile-api: registration, login, logout, CSRF', () => {
+  let harness: ProfileApiHarness;
+
+  beforeAll(async () => {
+    harness = await startProfileApiHarness('auth');
+  });
+
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  const credentials = { email: 'Grace.Hopper@Example.com', password: 'a long enough secret' };
+
+  test('when a visitor registers, then 201 carries the new profile in the contract shape', async () => {
+    const client = harness.client();
+
+    const response = await client.post('/users/registration/', {
+      ...credentials,
+      first_name: 'Grace',
+      last_name: 'Hopper',
+      confirm: true,
+      sms_allowed: true,
+    });
+
+    expect(response.status).toBe(201);
+    expectContractBody('/users/profile/', 'get', 200, response.body);
+    expect(response.body).toMatchObject({
+      email: credentials.email,
+      first_name: 'Grace',
+      sms_allowed: true,
+      phone: null,
+      genders: ['male', 'female'],
+    });
+    expect(response.body).not.toHaveProperty('password');
+    expect(response.body).not.toHaveProperty('password_hash');
+  });
+
+  test('when the email is taken in another letter case, then 400 names the email field', async () => {
+    const response = await harness.client().post('/users/registration/', {
+      ...credentials,
+      email: credentials.email.toUpperCase(),
+      first_name: 'G',
+      last_name: 'H',
+      confirm: true,
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ email: ['A user is already registered with this e-mail address.'] });
+  });
+
+  test('when registration lacks fields or confirm, then 400 lists each field', async () => {
+    const response = await harness
+      .client()
+      .post('/users/registration/', { email: 'not-an-email', confirm: false });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({
+      email: ['Enter a valid email address.'],
+      password: ['This field is required.'],
+      first_name: ['This field is required.'],
+      last_name: ['This field is required.'],
+      confirm: ['You must confirm to register.'],
+    });
+  });
+
+  test('when a user logs in, then a key and HttpOnly SameSite=Lax session and CSRF cookies come back', async () => {
+    const client = harness.client();
+
+    const response = await client.post('/users/login/', credentials);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ key: client.cookie('sessionid'), redirect_url: null });
+    const cookies = response.headers.getSetCookie();
+    const session = cookies.find((cookie) => cookie.startsWith('sessionid='))!;
+    expect(session).toMatch(/HttpOnly/i);
+    expect(session).toMatch(/SameSite=Lax/i);
+    expect(session).not.toMatch(/Secure/i);
+    expect(Buffer.from(client.cookie('sessionid')!, 'base64url').length).toBeGreaterThanOrEqual(16);
+    expect(cookies.find((cookie) => cookie.startsWith('csrftoken='))).not.toMatch(/HttpOnly/i);
+  });
+
+  test('when the same user logs in twice, then each login issues a new session id and ends the old one', async () => {
+    const client = harness.client();
+    await client.post('/users/login/', credentials);
+    const first = client.cookie('sessionid')!;
+
+    await client.post('/users/login/', credentials);
+    const second = client.cookie('sessionid')!;
+
+    expect(second).not.toBe(first);
+    const stale = harness.client();
+    stale.setCookie('sessionid', first);
+    expect((await stale.get('/users/profile/')).status).toBe(401);
+  });
+
+  test('when the password is wrong or the email unknown, then 400 non_field_errors', async () => {
+    for (const attempt of [
+      { ...credentials, password: 'wrong password' },
+      { email: 'nobody@example.com', password: 'whatever123' },
+    ]) {
+      const response = await harness.client().post('/users/login/', attempt);
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ non_field_errors: ['Unable to log in with provided credentials.'] });
+    }
+  });
+
+  test('when no or an unknown session is sent, then the profile answers 401 with DRF detail', async () => {
+    const anonymous = harness.client();
+    const forged = harness.client();
+    forged.setCookie('sessionid', 'forged-session-id');
+
+    for (const client of [anonymous, forged]) {
+      for (const path of ['/users/profile/', '/users/profile-with-loyalty/']) {
+        const response = await client.get(path);
+        expect(response.status).toBe(401);
+        expect(response.body).toEqual({ detail: 'Authentication credentials were not provided.' });
+      }
+    }
+  });
+
+  test('when a user logs out, then the session is deleted server-side', async () => {
+    const client = harness.client();
+    await client.post('/users/login/', credentials);
+    const sessionId = client.cookie('sessionid')!;
+
+    const response = await client.post('/users/logout/');
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ detail: 'Successfully logged out.' });
+    const replay = harness.client();
+    replay.setCookie('sessionid', sessionId);
+    expect((await replay.get('/users/profile/')).status).toBe(401);
+  });
+
+  test('when logout comes without the CSRF header, then 403 and the session survives', async () => {
+    const client = harness.client();
+    await client.post('/users/login/', credentials);
+
+    const response = await client.post('/users/logout/', undefined, { withoutCsrf: true });
+
+    expect(response.status).toBe(403);
+    expect(response.body).toEqual({ detail: 'CSRF Failed: CSRF token missing.' });
+    expect((await client.get('/users/profile/')).status).toBe(200);
+  });
+
+  test('when /csrf_token/ is asked with a session, then it returns that session token', async () => {
+    const client = harness.client();
+    await client.post('/users/login/', credentials);
+
+    const response = await client.get('/csrf_token/');
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ csrf_token: client.cookie('csrftoken') });
+    expect(String(response.body.csrf_token).length).toBeGreaterThanOrEqual(32);
+  });
+
+  test('when the body is malformed JSON or not JSON at all, then 400 or 415, never 5xx', async () => {
+    const malformed = await harness
+      .client()
+      .post('/users/login/', undefined, { raw: { body: '{"email": ', contentType: 'application/json' } });
+    expect(malformed.status).toBe(400);
+    expect(String(malformed.body.detail)).toMatch(/^JSON parse error/);
+
+    const text = await harness
+      .client()
+      .post('/users/login/', undefined, { raw: { body: 'email=x', contentType: 'text/plain' } });
+    expect(text.status).toBe(415);
+    expect(text.body).toEqual({ detail: 'Unsupported media type "text/plain" in request.' });
+  });
+});

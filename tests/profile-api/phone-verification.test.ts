@@ -1,0 +1,244 @@
+import { Redis } from 'ioredis';
+import { waitFor } from '@app/testkit';
+import { expectContractBody } from '../support/contract.ts';
+import {
+  codeFrom,
+  smsMessagesTo,
+  startProfileApiHarness,
+  type ProfileApiHarness,
+} from '../support/profile-api.ts';
+import type { ApiClient } from '../support/api-client.ts';
+
+const LOYALTY = '/users/profile-with-loyalty/';
+const PROFILE = '/users/profile/';
+
+describe('profile-api: phone verification on the with-loyalty endpoints', () => {
+  let harness: ProfileApiHarness;
+  let phoneCounter = 0;
+
+  beforeAll(async () => {
+    harness = await startProfileApiHarness('phone');
+  });
+
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  /** A distinct valid Turkish mobile number per test. */
+  function nextPhone(): string {
+    phoneCounter += 1;
+    return `+90532${String(1_000_000 + phoneCounter * 7919).slice(-7)}`;
+  }
+
+  async function latestCode(phone: string, count = 1): Promise<string> {
+    const messages = await waitFor(`${count} SMS to ${phone}`, async () => {
+      const received = await smsMessagesTo(harness.sim, phone);
+      return received.length >= count ? received : undefined;
+    });
+    return codeFrom(messages[messages.length - 1]!.text);
+  }
+
+  async function requestCode(client: ApiClient, phone: string, extra: Record<string, unknown> = {}) {
+    const response = await client.patch(LOYALTY, { phone, ...extra });
+    expect(response.status).toBe(202);
+    expect(response.body).toEqual({ detail: 'Verification code sent.' });
+    return response;
+  }
+
+  test('when the phone changes without a code, then 202, an SMS goes out and nothing is applied yet', async () => {
+    const { client } = await harness.signUp();
+    const phone = nextPhone();
+
+    await requestCode(client, phone, { first_name: 'Pending' });
+
+    const code = await latestCode(phone);
+    expect(code).toMatch(/^\d{6}$/);
+    const profile = (await client.get(LOYALTY)).body;
+    expect(profile).toMatchObject({ phone: null, first_name: 'Ada', code: null, resend: false });
+  });
+
+  test('when the right code follows, then the whole change applies once and the code cannot be replayed', async () => {
+    const { client } = await harness.signUp();
+    const phone = nextPhone();
+    await requestCode(client, phone, { first_name: 'Verified' });
+    const code = await latestCode(phone);
+
+    const confirmed = await client.patch(LOYALTY, { phone, code });
+
+    expect(confirmed.status).toBe(200);
+    expectContractBody(LOYALTY, 'patch', 200, confirmed.body);
+    expect(confirmed.body).toMatchObject({ phone, first_name: 'Verified', code: null, resend: false });
+
+    const replay = await client.patch(LOYALTY, { phone: nextPhone(), code });
+    expect(replay.status).toBe(400);
+    expect(replay.body).toEqual({ code: ['The verification code has expired. Request a new one.'] });
+    expect((await client.get(LOYALTY)).body.phone).toBe(phone);
+  });
+
+  test('when the code is sent alone, then the pending change it confirms applies', async () => {
+    const { client } = await harness.signUp();
+    const phone = nextPhone();
+    await requestCode(client, phone, { last_name: 'Alone' });
+
+    const confirmed = await client.patch(LOYALTY, { code: await latestCode(phone) });
+
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ phone, last_name: 'Alone' });
+  });
+
+  test('when a wrong code is given, then 400 on code and the right one still works', async () => {
+    const { client } = await harness.signUp();
+    const phone = nextPhone();
+    await requestCode(client, phone);
+    const code = await latestCode(phone);
+    const wrong = code === '000000' ? '111111' : '000000';
+
+    const rejected = await client.patch(LOYALTY, { phone, code: wrong });
+
+    expect(rejected.status).toBe(400);
+    expect(rejected.body).toEqual({ code: ['Invalid verification code.'] });
+    expect((await client.patch(LOYALTY, { phone, code })).status).toBe(200);
+  });
+
+  test('when five wrong codes are given, then the pending change is dropped', async () => {
+    const { client } = await harness.signUp();
+    const phone = nextPhone();
+    await requestCode(client, phone);
+    const code = await latestCode(phone);
+    const wrong = code === '000000' ? '111111' : '000000';
+
+    const answers = [];
+    for (let attempt = 0; attempt < 5; attempt += 1)
+      answers.push((await client.patch(LOYALTY, { code: wrong })).body);
+
+    expect(answers.slice(0, 4)).toEqual(Array(4).fill({ code: ['Invalid verification code.'] }));
+    expect(answers[4]).toEqual({
+      code: ['Too many invalid codes. The pending change was discarded; request a new code.'],
+    });
+    const afterwards = await client.patch(LOYALTY, { phone, code });
+    expect(afterwards.status).toBe(400);
+    expect(afterwards.body).toEqual({ code: ['The verification code has expired. Request a new one.'] });
+    expect((await client.get(LOYALTY)).body.phone).toBeNull();
+  });
+
+  test('when resend is asked within 60 s, then 429 with Retry-After; the code in force still works', async () => {
+    const { client } = await harness.signUp();
+    const phone = nextPhone();
+    await requestCode(client, phone);
+    const code = await latestCode(phone);
+
+    const resend = await client.patch(LOYALTY, { resend: true });
+
+    expect(resend.status).toBe(429);
+    expect(Number(resend.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(resend.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(await smsMessagesTo(harness.sim, phone)).toHaveLength(1);
+    expect((await client.patch(LOYALTY, { code })).status).toBe(200);
+  });
+
+  test('when resend is asked after the interval, then a new code replaces the old one', async () => {
+    const { client } = await harness.signUp();
+    const phone = nextPhone();
+    await requestCode(client, phone);
+    const first = await latestCode(phone);
+    const me = (await client.get(LOYALTY)).body.id as number;
+    // The interval is enforced by a Redis key; ending it early stands in for waiting 60 s.
+    const redis = new Redis(harness.api.config.redisUrl);
+    await redis.del(`phone-verification:${me}:sent`);
+    await redis.quit();
+
+    const resend = await client.patch(LOYALTY, { resend: true });
+
+    expect(resend.status).toBe(202);
+    const second = await latestCode(phone, 2);
+    if (second !== first) {
+      expect((await client.patch(LOYALTY, { code: first })).status).toBe(400);
+    }
+    expect((await client.patch(LOYALTY, { code: second })).status).toBe(200);
+  });
+
+  test('when the code expires, then 400 and nothing is applied', async () => {
+    const { client } = await harness.signUp();
+    const phone = nextPhone();
+    await requestCode(client, phone);
+    const code = await latestCode(phone);
+    const me = (await client.get(LOYALTY)).body.id as number;
+    const redis = new Redis(harness.api.config.redisUrl);
+    await redis.pexpire(`phone-verification:${me}`, 1);
+    await waitFor(
+      'the pending change to expire',
+      async () => (await redis.exists(`phone-verification:${me}`)) === 0,
+    );
+    await redis.quit();
+
+    const response = await client.patch(LOYALTY, { phone, code });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ code: ['The verification code has expired. Request a new one.'] });
+    expect((await client.get(LOYALTY)).body.phone).toBeNull();
+  });
+
+  test('when SMS_OTP_EXPIRE_TIME is set, then the pending change lives that long', async () => {
+    await harness.setSetting('SMS_OTP_EXPIRE_TIME', 45);
+    try {
+      const { client } = await harness.signUp();
+      await requestCode(client, nextPhone());
+      const me = (await client.get(LOYALTY)).body.id as number;
+      const redis = new Redis(harness.api.config.redisUrl);
+      const ttl = await redis.ttl(`phone-verification:${me}`);
+      await redis.quit();
+
+      expect(ttl).toBeGreaterThan(40);
+      expect(ttl).toBeLessThanOrEqual(45);
+    } finally {
+      await harness.setSetting('SMS_OTP_EXPIRE_TIME', 180);
+    }
+  });
+
+  test('when a code is sent, then it is only in the SMS: not in the answer, and Redis holds its HMAC', async () => {
+    const { client } = await harness.signUp();
+    const phone = nextPhone();
+    const response = await requestCode(client, phone);
+    const code = await latestCode(phone);
+    const me = (await client.get(LOYALTY)).body.id as number;
+    const redis = new Redis(harness.api.config.redisUrl);
+    const stored = await redis.hgetall(`phone-verification:${me}`);
+    await redis.quit();
+
+    expect(JSON.stringify(response.body)).not.toContain(code);
+    expect(JSON.stringify(stored)).not.toContain(`"${code}"`);
+    expect(stored.codeHash).toMatch(/^[a-f0-9]{64}$/);
+  });
+
+  test('when the phone changes on /users/profile/, then it applies directly without a code', async () => {
+    const { client } = await harness.signUp();
+    const phone = nextPhone();
+
+    const response = await client.patch(PROFILE, { phone });
+
+    expect(response.status).toBe(200);
+    expect(response.body.phone).toBe(phone);
+    expect(await smsMessagesTo(harness.sim, phone)).toHaveLength(0);
+  });
+
+  test('when the SMS gateway is down, then 503 with Retry-After and no pending change is left', async () => {
+    const { client } = await harness.signUp();
+    await fetch(`${harness.sim.url}/_faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ down: true }),
+    });
+    try {
+      const response = await client.patch(LOYALTY, { phone: nextPhone() });
+
+      expect(response.status).toBe(503);
+      expect(response.body).toEqual({ detail: 'The verification code could not be sent. Try again later.' });
+      const me = (await client.get(LOYALTY)).body.id as number;
+      const redis = new Redis(harness.api.config.redisUrl);
+      expect(await redis.exists(`phone-verification:${me}`, `phone-verification:${me}:sent`)).toBe(0);
+      await redis.quit();
+    } finally {
+      await fetch(`${harness.sim.url}/_faults`, { method: 'DELETE' });
+    }
+  });
+});
