@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian packages the image build needs on a brand-new machine (the engine script brings docker).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+missing=()
+command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
+command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || missing+=(golang-go)
+command -v mvn >/dev/null || missing+=(maven)
+command -v flock >/dev/null || missing+=(util-linux)
+[ ${#missing[@]} -eq 0 ] && exit 0
+[ "$(id -u)" = 0 ] || die "missing ${missing[*]}; install them (needs root)"
+log "installing ${missing[*]} from Debian"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
