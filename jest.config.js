@@ -32,6 +32,8 @@ export default {
       globalSetup: '<rootDir>/tests/support/global-setup.ts',
       globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
       slowTestThreshold: 30,
+      // Real containers and processes: hooks start and stop services that take seconds.
+      testTimeout: 60_000,
     },
   ],
 };

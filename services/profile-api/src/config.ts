@@ -9,6 +9,8 @@ export interface ProfileApiConfig {
   redisUrl: string;
   kafkaBrokers: string;
   profileEventsTopic: string;
+  relayIntervalMs: number;
+  relayGraceMs: number;
   secretKey: string;
   adminToken: string;
   sessionTtlSeconds: number;
@@ -39,6 +41,8 @@ interface RawEnv {
   REDIS_URL: string;
   KAFKA_BROKERS: string;
   PROFILE_EVENTS_TOPIC: string;
+  RELAY_INTERVAL_MS: number;
+  RELAY_GRACE_MS: number;
   SECRET_KEY: string;
   ADMIN_TOKEN: string;
   SESSION_TTL_SECONDS: number;
@@ -65,6 +69,8 @@ const schema = Joi.object<RawEnv>({
     .required(),
   KAFKA_BROKERS: Joi.string().default('localhost:9092'),
   PROFILE_EVENTS_TOPIC: Joi.string().default('profile.events.v1'),
+  RELAY_INTERVAL_MS: Joi.number().integer().min(50).default(1_000),
+  RELAY_GRACE_MS: Joi.number().integer().min(0).default(2_000),
   SECRET_KEY: Joi.string().min(32).required().description('HMAC key for verification codes'),
   ADMIN_TOKEN: Joi.string().min(16).required().description('Bearer token of the settings API'),
   SESSION_TTL_SECONDS: Joi.number()
@@ -94,6 +100,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
     redisUrl: value.REDIS_URL,
     kafkaBrokers: value.KAFKA_BROKERS,
     profileEventsTopic: value.PROFILE_EVENTS_TOPIC,
+    relayIntervalMs: value.RELAY_INTERVAL_MS,
+    relayGraceMs: value.RELAY_GRACE_MS,
     secretKey: value.SECRET_KEY,
     adminToken: value.ADMIN_TOKEN,
     sessionTtlSeconds: value.SESSION_TTL_SECONDS,

@@ -5,17 +5,21 @@ import {
   installProcessHandlers,
   type Logger,
 } from '@app/service-kit';
+import { createKafka } from '@app/kafka';
 import { SettingsStore, settingDefaultsFromEnv } from '@app/settings';
 import { readConfig, type ProfileApiConfig } from './config.ts';
 import { AvatarRepository } from './data-access/avatar-repository.ts';
 import { connectMongo } from './data-access/mongo.ts';
 import { connectRedis } from './data-access/redis.ts';
 import { SessionStore } from './data-access/session-store.ts';
+import { KafkaEventPublisher } from './data-access/kafka-event-publisher.ts';
+import { OutboxRepository } from './data-access/outbox-repository.ts';
 import { createHttpSmsGateway, createLogSmsGateway } from './data-access/sms-gateways.ts';
 import { ThrottleStore } from './data-access/throttle-store.ts';
 import { UserRepository } from './data-access/user-repository.ts';
 import { VerificationStore } from './data-access/verification-store.ts';
 import { AuthUseCase } from './domain/auth-use-case.ts';
+import { OutboxRelay } from './domain/outbox-relay.ts';
 import { PhoneVerificationUseCase } from './domain/phone-verification-use-case.ts';
 import { createProfileRules } from './domain/profile-schema.ts';
 import { ProfileUseCase } from './domain/profile-use-case.ts';
@@ -41,7 +45,8 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
   const mongo = await connectMongo(config.mongoUrl);
   const redis = connectRedis(config.redisUrl, 'profile-api');
   const subscriber = connectRedis(config.redisUrl, 'profile-api-settings');
-  const users = new UserRepository(mongo, new KeyedLock(redis));
+  const userLock = new KeyedLock(redis);
+  const users = new UserRepository(mongo, userLock);
   await users.ensureIndexes();
   const avatars = new AvatarRepository(mongo);
   const settings = new SettingsStore({ connection: mongo, redis, subscriber, defaults: settingDefaults });
@@ -53,7 +58,32 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
       : createLogSmsGateway(logger, config.nodeEnv === 'production');
   const throttler = new Throttler(new ThrottleStore(redis), settings);
   const rules = createProfileRules(config);
-  const profiles = new ProfileUseCase({ users, avatars, settings });
+  const publisher = new KafkaEventPublisher(
+    // Short retries: an unreachable broker must fail a publish within seconds, well inside the
+    // outbox lock's lease, and leave the events to the next relay round.
+    createKafka({
+      brokers: config.kafkaBrokers,
+      clientId: 'profile-api',
+      logger,
+      retry: { initialRetryTime: 200, retries: 3, maxRetryTime: 1_000 },
+    }),
+    config.profileEventsTopic,
+  );
+  const relay = new OutboxRelay({
+    outbox: new OutboxRepository(mongo, userLock),
+    publisher,
+    // Longer than a publish can take (the producer gives up within seconds), so one holder at a time.
+    lock: new KeyedLock(redis, { ttlMs: 15_000, waitMs: 10_000 }),
+    logger,
+    intervalMs: config.relayIntervalMs,
+    graceMs: config.relayGraceMs,
+  });
+  const profiles = new ProfileUseCase({
+    users,
+    avatars,
+    settings,
+    onCommitted: (event) => relay.publishSoon(event.user_id),
+  });
   const phoneVerification = new PhoneVerificationUseCase({
     profiles,
     store: new VerificationStore(redis),
@@ -89,6 +119,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     }),
   });
   const web = await startWebServer(app, config.port, config.host);
+  relay.start();
   logger.info({ port: web.port }, 'profile-api listening');
 
   return {
@@ -98,6 +129,8 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     logger,
     async stop() {
       await stopWebServer(web);
+      await relay.stop();
+      await publisher.disconnect().catch(() => undefined);
       await settings.stop();
       smsGateway.shutdown?.();
       await Promise.allSettled([redis.quit(), subscriber.quit(), mongo.close()]);

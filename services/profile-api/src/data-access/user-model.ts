@@ -7,6 +7,8 @@ export interface UserDocument extends User {
   email_normalized: string;
   /** ProfileUpdated events written in the same single-document update as the change they describe. */
   outbox: ProfileUpdatedEvent[];
+  /** When the oldest unpublished event was written; absent when the outbox is empty. */
+  outbox_since?: Date;
 }
 
 const avatarSchema = new Schema({ hash: String, content_type: String }, { _id: false });
@@ -32,12 +34,14 @@ const userSchema = new Schema<UserDocument>(
     date_joined: { type: Date, required: true },
     version: { type: Number, required: true, default: 1 },
     outbox: { type: Schema.Types.Mixed, default: () => [] },
+    outbox_since: { type: Date },
   },
   { collection: 'users', strict: true, versionKey: false, minimize: false },
 );
 userSchema.index({ id: 1 }, { unique: true });
 userSchema.index({ email_normalized: 1 }, { unique: true });
 userSchema.index({ phone: 1 });
+userSchema.index({ outbox_since: 1 }, { sparse: true });
 
 export function userModel(connection: Connection): Model<UserDocument> {
   return connection.models.User ?? connection.model<UserDocument>('User', userSchema);

@@ -10,7 +10,7 @@ const DUPLICATE_KEY = 11000;
 const { trusted } = mongoose;
 
 /** Fields that never leave the repository: the outbox is the relay's, the key is internal. */
-const INTERNAL_PROJECTION = { _id: 0, outbox: 0, email_normalized: 0 } as const;
+const INTERNAL_PROJECTION = { _id: 0, outbox: 0, outbox_since: 0, email_normalized: 0 } as const;
 
 function toUser(document: UserDocument | null): User | null {
   if (!document) return null;
@@ -108,16 +108,15 @@ export class UserRepository {
     const updated = await this.users
       .findOneAndUpdate(
         { id: userId, version: expectedVersion },
-        { $set: { ...changes, version: expectedVersion + 1 }, $push: { outbox: event } },
+        {
+          $set: { ...changes, version: expectedVersion + 1 },
+          $push: { outbox: event },
+          $min: { outbox_since: new Date(event.occurred_at) },
+        },
         // No projection: FerretDB does not implement one on findAndModify; toUser drops internals.
         { returnDocument: 'after' },
       )
       .lean<UserDocument>();
     return toUser(updated);
-  }
-
-  async outboxOf(userId: number): Promise<ProfileUpdatedEvent[]> {
-    const document = await this.users.findOne({ id: userId }, { outbox: 1 }).lean<UserDocument>();
-    return document?.outbox ?? [];
   }
 }

@@ -1,0 +1,112 @@
+import type { ProfileUpdatedEvent } from '@app/events';
+import type { KeyedLock, Logger } from '@app/service-kit';
+import type { OutboxRepository } from '../data-access/outbox-repository.ts';
+
+export interface EventPublisher {
+  /** Resolves once the broker answers; rejects fast when it does not. */
+  connect(): Promise<void>;
+  publish(events: ProfileUpdatedEvent[]): Promise<void>;
+}
+
+export interface OutboxRelayOptions {
+  outbox: OutboxRepository;
+  publisher: EventPublisher;
+  /** Per-user publishing lock, shared by every replica: an event goes out twice only after a crash. */
+  lock: KeyedLock;
+  logger: Logger;
+  /** How often the background relay looks for events the fast path left behind. */
+  intervalMs: number;
+  /** Events younger than this are the fast path's; the relay takes older ones. */
+  graceMs: number;
+  batchSize?: number;
+  onPublished?: (count: number) => void;
+}
+
+/**
+ * Moves events from users' outboxes to Kafka. The fast path publishes right after a commit; the
+ * background round picks up whatever a crash or a Kafka outage left behind, oldest first. Each
+ * user's events are sent in outbox order in one batch, then removed from the outbox.
+ */
+export class OutboxRelay {
+  private readonly options: OutboxRelayOptions;
+  private readonly scheduled = new Set<number>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(options: OutboxRelayOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    const round = async () => {
+      await this.track(this.relayBacklog());
+      if (!this.stopping) this.timer = setTimeout(round, this.options.intervalMs);
+    };
+    this.timer = setTimeout(round, this.options.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Fast path after a commit; several commits of one user before it runs coalesce into one flush. */
+  publishSoon(userId: number): void {
+    if (this.stopping || this.scheduled.has(userId)) return;
+    this.scheduled.add(userId);
+    void this.track(this.flush(userId));
+  }
+
+  /** Publishes every outbox event of one user; returns how many went out (0 when it failed). */
+  async flush(userId: number): Promise<number> {
+    try {
+      return await this.publishUser(userId);
+    } catch (error) {
+      this.scheduled.delete(userId);
+      this.options.logger.warn({ err: error, userId }, 'outbox events left for the relay');
+      return 0;
+    }
+  }
+
+  private async publishUser(userId: number): Promise<number> {
+    // Connect before taking the lock, so a broker outage never holds it.
+    await this.options.publisher.connect();
+    return this.options.lock.withLock(`outbox:${userId}`, async () => {
+      this.scheduled.delete(userId);
+      const events = await this.options.outbox.eventsOf(userId);
+      if (events.length === 0) return 0;
+      await this.options.publisher.publish(events);
+      await this.options.outbox.removePublished(
+        userId,
+        events.map((event) => event.event_id),
+      );
+      this.options.onPublished?.(events.length);
+      return events.length;
+    });
+  }
+
+  private async relayBacklog(): Promise<void> {
+    try {
+      const olderThan = new Date(Date.now() - this.options.graceMs);
+      const userIds = await this.options.outbox.usersWithBacklog(olderThan, this.options.batchSize ?? 100);
+      // The first failure ends the round: with Kafka away, the next user would fail the same way.
+      for (const userId of userIds) {
+        if (this.stopping) return;
+        await this.publishUser(userId);
+      }
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'outbox relay round stopped; retrying next round');
+    }
+  }
+
+  private async track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    try {
+      return await work;
+    } finally {
+      this.inflight.delete(work);
+    }
+  }
+}

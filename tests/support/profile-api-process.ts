@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = path.join(__dirname, '../..');
+
+export interface ProfileApiProcess {
+  url: string;
+  child: ChildProcess;
+  /** Kills without warning: no graceful shutdown, nothing flushed. */
+  kill(): Promise<void>;
+}
+
+/** profile-api as a separate OS process, so a test can crash it the way production would. */
+export async function spawnProfileApi(env: NodeJS.ProcessEnv): Promise<ProfileApiProcess> {
+  const child = spawn(process.execPath, ['--conditions=source', 'services/profile-api/src/start.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('profile-api did not start in 30 s')), 30_000);
+    child.once('exit', (code) => reject(new Error(`profile-api exited with ${code} before listening`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.includes('profile-api listening')) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
