@@ -53,20 +53,14 @@ export const settingSchemas: { [K in SettingKey]: Joi.Schema<Settings[K]> } = {
   ),
   CUSTOMER_LOYALTY_CARD_SERVICE: Joi.object({
     enabled: Joi.boolean().strict().required(),
+    // Empty only while the service is off: an enabled sync needs somewhere to go.
     base_url: Joi.string()
       .uri({ scheme: ['http', 'https'] })
-      .allow('')
-      .required(),
+      .required()
+      .when('enabled', { is: false, then: Joi.allow('') }),
     api_key: Joi.string().allow('').max(500).required(),
     timeout_ms: Joi.number().strict().integer().min(50).max(60_000).required(),
     sync_all_updates: Joi.boolean().strict().required(),
-  }).when('.enabled', {
-    is: true,
-    then: Joi.object({
-      base_url: Joi.string()
-        .uri({ scheme: ['http', 'https'] })
-        .required(),
-    }),
   }),
 };
 

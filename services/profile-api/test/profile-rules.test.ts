@@ -1,0 +1,104 @@
+import { coerceFormFields, createProfileRules } from '../src/domain/profile-schema.ts';
+import { AppError } from '@app/service-kit';
+
+const rules = createProfileRules({ languageCodes: ['en', 'tr'], defaultPhoneRegion: 'TR' });
+
+function errorsOf(run: () => unknown): Record<string, string[]> {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof AppError) return error.body as Record<string, string[]>;
+    throw error;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('profile rules', () => {
+  test('when PATCH carries read-only fields, then they are dropped and the rest is kept', () => {
+    const { changes } = rules.validate(
+      { id: 1, email: 'x@example.com', date_joined: 'x', genders: [], first_name: 'Ada' },
+      { partial: true, withLoyalty: false },
+    );
+
+    expect(changes).toEqual({ first_name: 'Ada' });
+  });
+
+  test('when a phone number is national or spaced, then it is normalised to E.164', () => {
+    const { changes } = rules.validate({ phone: '0 (532) 123 45 67' }, { partial: true, withLoyalty: false });
+
+    expect(changes.phone).toBe('+905321234567');
+  });
+
+  test('when code and resend come to the plain profile endpoint, then they are unknown fields', () => {
+    expect(
+      errorsOf(() => rules.validate({ code: '123456', resend: true }, { partial: true, withLoyalty: false })),
+    ).toEqual({
+      code: ['Unknown field.'],
+      resend: ['Unknown field.'],
+    });
+  });
+
+  test('when the loyalty variant gets a code, then it is returned apart from the changes', () => {
+    const result = rules.validate({ code: '012345', first_name: 'A' }, { partial: true, withLoyalty: true });
+
+    expect(result).toEqual({ changes: { first_name: 'A' }, code: '012345', resend: false });
+  });
+
+  test('when a code is not six digits, then 400 on code', () => {
+    expect(errorsOf(() => rules.validate({ code: '12ab' }, { partial: true, withLoyalty: true }))).toEqual({
+      code: ['Enter the 6-digit code sent by SMS.'],
+    });
+  });
+
+  test('when PUT misses the full representation, then every missing writable field is required', () => {
+    const errors = errorsOf(() =>
+      rules.validate({ first_name: 'A' }, { partial: false, withLoyalty: false }),
+    );
+
+    expect(Object.keys(errors).sort()).toEqual(
+      [
+        'attributes',
+        'call_allowed',
+        'email_allowed',
+        'gender',
+        'language_code',
+        'last_name',
+        'phone',
+        'sms_allowed',
+        'whatsapp_allowed',
+      ].sort(),
+    );
+    expect(new Set(Object.values(errors).flat())).toEqual(new Set(['This field is required.']));
+  });
+
+  test('when a date is the 29th of February of a leap year, then it is accepted; of another year, rejected', () => {
+    expect(
+      rules.validate({ date_of_birth: '2000-02-29' }, { partial: true, withLoyalty: false }).changes,
+    ).toEqual({
+      date_of_birth: '2000-02-29',
+    });
+    expect(
+      errorsOf(() => rules.validate({ date_of_birth: '2001-02-29' }, { partial: true, withLoyalty: false })),
+    ).toEqual({
+      date_of_birth: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'],
+    });
+  });
+
+  test('when a multipart form sends strings, then booleans, empty nullables and attributes JSON are coerced', () => {
+    expect(
+      coerceFormFields({
+        sms_allowed: 'true',
+        call_allowed: '',
+        attributes: '{"a":1}',
+        first_name: 'Ada',
+        phone: '',
+      }),
+    ).toEqual({
+      sms_allowed: true,
+      call_allowed: null,
+      attributes: { a: 1 },
+      first_name: 'Ada',
+      phone: null,
+    });
+  });
+});
