@@ -40,4 +40,19 @@ describe('profile-api: concurrent updates of one profile', () => {
     );
     expect(new Set(changedKeys).size).toBe(20);
   }, 60_000);
+
+  test('when two users claim the same phone number at the same moment, then exactly one gets it', async () => {
+    const [first, second] = await Promise.all([harness.signUp(), harness.signUp()]);
+
+    const answers = await Promise.all(
+      [first.client, second.client].map((client) =>
+        client.patch('/users/profile/', { phone: '+905339876543' }),
+      ),
+    );
+
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400]);
+    expect(answers.find((answer) => answer.status === 400)!.body).toEqual({
+      phone: ['A user with this phone number already exists.'],
+    });
+  });
 });

@@ -44,6 +44,11 @@ export class UserRepository {
     return this.lock.withLock(`user:${userId}`, critical);
   }
 
+  /** No two users can claim one number at once: checking and committing happen under its lock. */
+  exclusivePhone<T>(phone: string, critical: () => Promise<T>): Promise<T> {
+    return this.lock.withLock(`phone:${phone}`, critical);
+  }
+
   async ensureIndexes(): Promise<void> {
     await this.users.createIndexes();
   }

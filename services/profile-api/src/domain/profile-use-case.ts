@@ -82,7 +82,12 @@ export class ProfileUseCase {
    * re-reads and re-validates. A change that alters nothing commits nothing and emits no event.
    */
   async updateProfile(userId: number, changes: ProfileChanges, source: ProfileUpdateSource): Promise<User> {
-    return this.deps.users.exclusive(userId, () => this.commit(userId, changes, source));
+    const commit = () => this.deps.users.exclusive(userId, () => this.commit(userId, changes, source));
+    // Lock order is always phone, then user: nothing takes them the other way round.
+    if (changes.phone && (await this.deps.settings.get('PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE'))) {
+      return this.deps.users.exclusivePhone(changes.phone, commit);
+    }
+    return commit();
   }
 
   private async commit(userId: number, changes: ProfileChanges, source: ProfileUpdateSource): Promise<User> {
