@@ -56,7 +56,8 @@ stage typecheck pnpm run --silent typecheck
 stage unit run_jest unit
 stage integration run_jest integration --runInBand
 
-printf '\n%s\n' "stage durations:" "${timings[@]}"
+printf '\nstage durations:\n'
+printf '  %s\n' "${timings[@]}"
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
