@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the image build needs on a brand-new machine (the engine script brings docker).
+# Debian packages the image build and the browser test need on a brand-new machine (the engine
+# script brings docker).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -8,6 +9,8 @@ command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(d
 command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || missing+=(golang-go)
 command -v mvn >/dev/null || missing+=(maven)
 command -v flock >/dev/null || missing+=(util-linux)
+# The API reference page is tested in a real headless browser (tests/docs).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; install them (needs root)"
 log "installing ${missing[*]} from Debian"

@@ -2,6 +2,7 @@ import {
   KeyedLock,
   createErrorFunnel,
   createLogger,
+  createMetricsRegistry,
   installProcessHandlers,
   type Logger,
 } from '@app/service-kit';
@@ -26,6 +27,7 @@ import { ProfileUseCase } from './domain/profile-use-case.ts';
 import type { SmsSender } from './domain/sms-sender.ts';
 import { Throttler } from './domain/throttler.ts';
 import { createApp, startWebServer, stopWebServer } from './entry-points/http/server.ts';
+import { outboxMetrics } from './outbox-metrics.ts';
 
 export interface ProfileApi {
   url: string;
@@ -41,6 +43,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
   const settingDefaults = settingDefaultsFromEnv(env);
   const logger = createLogger('profile-api', { level: config.logLevel });
   const funnel = createErrorFunnel(logger, () => process.exit(1));
+  const metrics = createMetricsRegistry('profile-api');
 
   const mongo = await connectMongo(config.mongoUrl);
   const redis = connectRedis(config.redisUrl, 'profile-api');
@@ -69,14 +72,17 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     }),
     config.profileEventsTopic,
   );
+  const outbox = new OutboxRepository(mongo, userLock);
+  const { published } = outboxMetrics(metrics, () => outbox.backlogSize());
   const relay = new OutboxRelay({
-    outbox: new OutboxRepository(mongo, userLock),
+    outbox,
     publisher,
     // Longer than a publish can take (the producer gives up within seconds), so one holder at a time.
     lock: new KeyedLock(redis, { ttlMs: 15_000, waitMs: 10_000 }),
     logger,
     intervalMs: config.relayIntervalMs,
     graceMs: config.relayGraceMs,
+    onPublished: (count) => published.inc(count),
   });
   const profiles = new ProfileUseCase({
     users,
@@ -100,6 +106,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
   });
 
   const app = createApp({
+    metrics,
     logger,
     funnel,
     auth,

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import type { ErrorFunnel, Logger } from '@app/service-kit';
+import type { ErrorFunnel, Logger, Registry } from '@app/service-kit';
 import type { SettingsStore } from '@app/settings';
 import type { AvatarRepository } from '../../data-access/avatar-repository.ts';
 import type { AuthUseCase } from '../../domain/auth-use-case.ts';
@@ -13,7 +13,9 @@ import type { ProfileRules } from '../../domain/profile-schema.ts';
 import type { ProfileUseCase } from '../../domain/profile-use-case.ts';
 import type { Throttler } from '../../domain/throttler.ts';
 import { httpErrorHandler, notFound } from './middlewares/error-handler.ts';
+import { httpMetrics, metricsEndpoint } from './middlewares/metrics.ts';
 import { authRoutes } from './routes/auth-routes.ts';
+import { docsRoutes } from './routes/docs-routes.ts';
 import { mediaRoutes } from './routes/media-routes.ts';
 import { profileRoutes } from './routes/profile-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
@@ -34,18 +36,24 @@ export interface HttpDeps {
   trustProxy: boolean;
   /** Readiness of the backing services, for /readyz. */
   checkReady: () => Promise<Record<string, boolean>>;
+  /** The process's metrics: HTTP latency is recorded into it, /metrics serves it. */
+  metrics: Registry;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
+const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function createApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy);
+  app.use(httpMetrics(deps.metrics));
   app.use(helmet());
   app.use(
     pinoHttp({
       logger: deps.logger,
+      // Probes and scrapes arrive every few seconds; a line each would drown the log.
+      autoLogging: { ignore: (req) => PROBE_PATHS.has(req.url ?? '') },
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -73,6 +81,8 @@ export function createApp(deps: HttpDeps): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
 
+  app.get('/metrics', metricsEndpoint(deps.metrics));
+  app.use(docsRoutes());
   app.use(authRoutes(deps));
   app.use(profileRoutes(deps));
   app.use(settingsRoutes(deps));

@@ -1,0 +1,199 @@
+import Joi from 'joi';
+import { DEFAULT_PROFILE_EVENTS_TOPIC, PROFILE_EVENTS_PARTITIONS, deadLetterTopicFor } from '@app/events';
+import { loadConfig } from '@app/service-kit';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface BreakerConfig {
+  /** Percentage of failed calls in the rolling window above which the circuit opens. */
+  errorThresholdPercentage: number;
+  /** Calls the rolling window must hold before the circuit may open (never 0: opossum#217). */
+  volumeThreshold: number;
+  /** How long the circuit stays open before one trial call is let through (half-open). */
+  resetTimeoutMs: number;
+  /** Length of the rolling window the error percentage is computed over. */
+  rollingWindowMs: number;
+}
+
+export interface LoyaltySyncConfig {
+  host: string;
+  port: number;
+  kafkaBrokers: string;
+  kafkaClientId: string;
+  mongoUrl: string;
+  redisUrl: string;
+  profileEventsTopic: string;
+  topicPartitions: number;
+  consumerGroup: string;
+  /** Where a group without committed offsets starts: the earliest record (true) or new ones only. */
+  fromBeginning: boolean;
+  deadLetterTopic: string;
+  maxAttempts: number;
+  retryBackoffMs: number;
+  partitionsConcurrently: number;
+  sessionTimeoutMs: number;
+  breaker: BreakerConfig;
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+/** Every key: its env name, a format, a default where one is safe; validated once at start. */
+interface RawEnv {
+  HOST: string;
+  PORT: number;
+  KAFKA_BROKERS: string;
+  KAFKA_CLIENT_ID: string;
+  MONGO_URL: string;
+  REDIS_URL: string;
+  PROFILE_EVENTS_TOPIC: string;
+  PROFILE_EVENTS_PARTITIONS: number;
+  CONSUMER_GROUP: string;
+  CONSUMER_FROM_BEGINNING: boolean;
+  MAX_ATTEMPTS: number;
+  RETRY_BACKOFF_MS: number;
+  PARTITIONS_CONCURRENTLY?: number;
+  CONSUMER_SESSION_TIMEOUT_MS: number;
+  BREAKER_ERROR_THRESHOLD_PERCENT: number;
+  BREAKER_VOLUME_THRESHOLD: number;
+  BREAKER_RESET_TIMEOUT_MS: number;
+  BREAKER_ROLLING_WINDOW_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+  LOG_LEVEL: string;
+}
+
+const topicName = Joi.string().pattern(/^[a-zA-Z0-9._-]{1,200}$/);
+
+const schema = Joi.object<RawEnv>({
+  HOST: Joi.string().default('0.0.0.0').description('Interface of the health/metrics server'),
+  PORT: Joi.number().integer().min(0).max(65535).default(8081).description('Health/metrics port (0: any)'),
+  KAFKA_BROKERS: Joi.string().default('localhost:9092').description('Comma-separated host:port list'),
+  KAFKA_CLIENT_ID: Joi.string().default('loyalty-sync'),
+  MONGO_URL: Joi.string()
+    .uri({ scheme: ['mongodb', 'mongodb+srv'] })
+    .required()
+    .description('Database of the applied versions and the live settings'),
+  REDIS_URL: Joi.string()
+    .uri({ scheme: ['redis', 'rediss'] })
+    .required()
+    .description('Redis of the settings invalidation channel'),
+  PROFILE_EVENTS_TOPIC: topicName.default(DEFAULT_PROFILE_EVENTS_TOPIC),
+  PROFILE_EVENTS_PARTITIONS: Joi.number()
+    .integer()
+    .min(1)
+    .default(PROFILE_EVENTS_PARTITIONS)
+    .description('Partitions of the topic (and of its dead-letter topic) when this service creates them'),
+  CONSUMER_GROUP: Joi.string()
+    .pattern(/^[a-zA-Z0-9._-]{1,200}$/)
+    .default('loyalty-sync'),
+  CONSUMER_FROM_BEGINNING: Joi.boolean()
+    .default(true)
+    .description(
+      'A new group starts at the earliest record, so nothing produced before its first start is missed',
+    ),
+  MAX_ATTEMPTS: Joi.number()
+    .integer()
+    .min(1)
+    .max(50)
+    .default(5)
+    .description('In-process attempts of a retryable failure before the message is dead-lettered'),
+  RETRY_BACKOFF_MS: Joi.number()
+    .integer()
+    .min(0)
+    .max(60_000)
+    .default(250)
+    .description('First backoff between attempts; doubles per attempt, capped at 8x'),
+  PARTITIONS_CONCURRENTLY: Joi.number()
+    .integer()
+    .min(1)
+    .description('Partitions processed in parallel (default: the partition count)'),
+  CONSUMER_SESSION_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(6_000)
+    .max(300_000)
+    .default(30_000)
+    .description('How long the group waits for a silent member before moving its partitions'),
+  BREAKER_ERROR_THRESHOLD_PERCENT: Joi.number().integer().min(1).max(99).default(50),
+  BREAKER_VOLUME_THRESHOLD: Joi.number().integer().min(1).max(Joi.ref('MAX_ATTEMPTS')).default(5).messages({
+    'number.max':
+      '"BREAKER_VOLUME_THRESHOLD" must not exceed MAX_ATTEMPTS, so the attempts of a lone message can open the circuit before it is dead-lettered',
+  }),
+  BREAKER_RESET_TIMEOUT_MS: Joi.number().integer().min(100).max(600_000).default(10_000),
+  BREAKER_ROLLING_WINDOW_MS: Joi.number().integer().min(1_000).max(600_000).default(10_000),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(1_000).max(600_000).default(20_000),
+  LOG_LEVEL: Joi.string()
+    .valid(...LOG_LEVELS)
+    .default('info'),
+});
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): LoyaltySyncConfig {
+  const value = loadConfig(schema, env);
+  return {
+    host: value.HOST,
+    port: value.PORT,
+    kafkaBrokers: value.KAFKA_BROKERS,
+    kafkaClientId: value.KAFKA_CLIENT_ID,
+    mongoUrl: value.MONGO_URL,
+    redisUrl: value.REDIS_URL,
+    profileEventsTopic: value.PROFILE_EVENTS_TOPIC,
+    topicPartitions: value.PROFILE_EVENTS_PARTITIONS,
+    consumerGroup: value.CONSUMER_GROUP,
+    fromBeginning: value.CONSUMER_FROM_BEGINNING,
+    deadLetterTopic: deadLetterTopicFor(value.PROFILE_EVENTS_TOPIC, value.CONSUMER_GROUP),
+    maxAttempts: value.MAX_ATTEMPTS,
+    retryBackoffMs: value.RETRY_BACKOFF_MS,
+    partitionsConcurrently: value.PARTITIONS_CONCURRENTLY ?? value.PROFILE_EVENTS_PARTITIONS,
+    sessionTimeoutMs: value.CONSUMER_SESSION_TIMEOUT_MS,
+    breaker: {
+      errorThresholdPercentage: value.BREAKER_ERROR_THRESHOLD_PERCENT,
+      volumeThreshold: value.BREAKER_VOLUME_THRESHOLD,
+      resetTimeoutMs: value.BREAKER_RESET_TIMEOUT_MS,
+      rollingWindowMs: value.BREAKER_ROLLING_WINDOW_MS,
+    },
+    shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
+    logLevel: value.LOG_LEVEL,
+  };
+}
+
+export interface ReplayConfig {
+  kafkaBrokers: string;
+  profileEventsTopic: string;
+  deadLetterTopic: string;
+  replayGroup: string;
+  logLevel: string;
+}
+
+interface ReplayEnv {
+  KAFKA_BROKERS: string;
+  PROFILE_EVENTS_TOPIC: string;
+  CONSUMER_GROUP: string;
+  DLQ_REPLAY_GROUP: string;
+  LOG_LEVEL: string;
+}
+
+const replaySchema = Joi.object<ReplayEnv>({
+  KAFKA_BROKERS: Joi.string().default('localhost:9092'),
+  PROFILE_EVENTS_TOPIC: topicName.default(DEFAULT_PROFILE_EVENTS_TOPIC),
+  CONSUMER_GROUP: Joi.string()
+    .pattern(/^[a-zA-Z0-9._-]{1,200}$/)
+    .default('loyalty-sync')
+    .description('The worker group whose dead-letter topic is replayed'),
+  DLQ_REPLAY_GROUP: Joi.string()
+    .pattern(/^[a-zA-Z0-9._-]{1,200}$/)
+    .default('loyalty-sync-dlq-replay')
+    .description('Consumer group of the replay tool: what it committed is not replayed again'),
+  LOG_LEVEL: Joi.string()
+    .valid(...LOG_LEVELS)
+    .default('error'),
+});
+
+/** The replay tool needs Kafka only. */
+export function readReplayConfig(env: NodeJS.ProcessEnv = process.env): ReplayConfig {
+  const value = loadConfig(replaySchema, env);
+  return {
+    kafkaBrokers: value.KAFKA_BROKERS,
+    profileEventsTopic: value.PROFILE_EVENTS_TOPIC,
+    deadLetterTopic: deadLetterTopicFor(value.PROFILE_EVENTS_TOPIC, value.CONSUMER_GROUP),
+    replayGroup: value.DLQ_REPLAY_GROUP,
+    logLevel: value.LOG_LEVEL,
+  };
+}

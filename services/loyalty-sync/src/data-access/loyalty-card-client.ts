@@ -1,0 +1,189 @@
+import CircuitBreaker from 'opossum';
+import type { Logger } from '@app/service-kit';
+import type { BreakerConfig } from '../config.ts';
+import {
+  LoyaltyCallError,
+  type LoyaltyCall,
+  type LoyaltyCallResult,
+  type LoyaltyGateway,
+} from '../domain/sync-use-case.ts';
+
+export type BreakerState = 'closed' | 'half-open' | 'open';
+
+/** How one call ended, for metrics. */
+export type CallOutcome = 'applied' | 'replayed' | 'rejected' | 'failed' | 'timeout' | 'circuit-open';
+
+export interface LoyaltyCardClient extends LoyaltyGateway {
+  state(): BreakerState;
+  onStateChange(listener: (state: BreakerState) => void): void;
+  /** Stops the breaker's timers; later calls fail as unavailable. */
+  shutdown(): void;
+}
+
+export interface LoyaltyCardClientOptions {
+  breaker: BreakerConfig;
+  logger: Logger;
+  onCall?: (outcome: CallOutcome, seconds: number) => void;
+}
+
+/** A non-2xx answer of the provider. */
+class ProviderAnswerError extends Error {
+  override name = 'ProviderAnswerError';
+  readonly status: number;
+  constructor(status: number) {
+    super(`loyalty card service answered ${status}`);
+    this.status = status;
+  }
+}
+
+/** 4xx other than 408 (timeout) and 429 (throttled) is about this request, not the provider's health. */
+export function isNonRetryableStatus(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+// Duck-typed, not instanceof: fetch's errors may come from another realm (e.g. under jest).
+interface ErrorLike {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  cause?: unknown;
+}
+
+function asErrorLike(error: unknown): ErrorLike {
+  return typeof error === 'object' && error !== null ? (error as ErrorLike) : {};
+}
+
+function isTimeout(error: unknown): boolean {
+  const { name } = asErrorLike(error);
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
+function breakerCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** fetch's own message is "fetch failed"; the cause says why (ECONNREFUSED...). */
+function describe(error: unknown): string {
+  const { message, cause } = asErrorLike(error);
+  if (typeof message !== 'string') return String(error);
+  const { code, message: causeMessage } = asErrorLike(cause);
+  const detail = typeof code === 'string' ? code : typeof causeMessage === 'string' ? causeMessage : '';
+  return detail ? `${message}: ${detail}` : message;
+}
+
+export function customerUrl(baseUrl: string, customerId: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/customers/${encodeURIComponent(customerId)}`;
+}
+
+async function putCustomer(call: LoyaltyCall): Promise<LoyaltyCallResult> {
+  // The signal cancels the request itself at the timeout (an opossum timeout would not), so a
+  // timed-out call is never applied late by a provider that honours disconnects.
+  const signal = AbortSignal.timeout(call.timeoutMs);
+  const response = await fetch(customerUrl(call.baseUrl, call.customerId), {
+    method: 'PUT',
+    headers: {
+      'content-type': 'application/json',
+      'idempotency-key': call.idempotencyKey,
+      authorization: `Bearer ${call.apiKey}`,
+    },
+    body: JSON.stringify(call.payload),
+    signal,
+  });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new ProviderAnswerError(response.status);
+  }
+  const body = (await response.json().catch(() => ({}))) as { replayed?: unknown };
+  return body.replayed === true ? 'replayed' : 'applied';
+}
+
+/**
+ * The loyalty card service's HTTP client: global fetch (keep-alive connections), a per-call
+ * timeout through AbortSignal, and one circuit breaker per process. A refused request (4xx other
+ * than 408/429) does not count against the provider's health (errorFilter).
+ */
+export function createLoyaltyCardClient({
+  breaker: options,
+  logger,
+  onCall,
+}: LoyaltyCardClientOptions): LoyaltyCardClient {
+  const breaker = new CircuitBreaker(putCustomer, {
+    // The AbortSignal enforces the timeout (from the live setting); opossum's would not cancel the call.
+    timeout: false,
+    errorThresholdPercentage: options.errorThresholdPercentage,
+    volumeThreshold: options.volumeThreshold,
+    resetTimeout: options.resetTimeoutMs,
+    rollingCountTimeout: options.rollingWindowMs,
+    rollingCountBuckets: 10,
+    errorFilter: (error: unknown) =>
+      error instanceof ProviderAnswerError && isNonRetryableStatus(error.status),
+  });
+  const listeners: ((state: BreakerState) => void)[] = [];
+  // Last time the provider answered a call with anything but a retryable failure.
+  let lastAnswerAt = Number.NEGATIVE_INFINITY;
+  const state = (): BreakerState => (breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed');
+  const notify = (next: BreakerState) => {
+    for (const listener of listeners) listener(next);
+  };
+  breaker.on('open', () => {
+    logger.warn({ breaker: 'loyalty-card-service', state: 'open' }, 'loyalty card service circuit opened');
+    notify('open');
+  });
+  breaker.on('halfOpen', () => {
+    logger.info(
+      { breaker: 'loyalty-card-service', state: 'half-open' },
+      'loyalty card service circuit half-open',
+    );
+    notify('half-open');
+  });
+  breaker.on('close', () => {
+    logger.info({ breaker: 'loyalty-card-service', state: 'closed' }, 'loyalty card service circuit closed');
+    notify('closed');
+  });
+
+  return {
+    async putCustomer(call) {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const result = await breaker.fire(call);
+        lastAnswerAt = Date.now();
+        onCall?.(result, seconds());
+        return result;
+      } catch (error) {
+        const code = breakerCode(error);
+        if (code === 'EOPENBREAKER' || code === 'ESHUTDOWN') {
+          onCall?.('circuit-open', seconds());
+          throw new LoyaltyCallError('unavailable', 'the loyalty card service circuit is open', {
+            cause: error,
+          });
+        }
+        if (error instanceof ProviderAnswerError && isNonRetryableStatus(error.status)) {
+          lastAnswerAt = Date.now();
+          onCall?.('rejected', seconds());
+          throw new LoyaltyCallError('rejected', error.message, { status: error.status, cause: error });
+        }
+        onCall?.(isTimeout(error) ? 'timeout' : 'failed', seconds());
+        // The failure that opened the circuit (or failed the half-open trial) is not an attempt
+        // to count towards dead-lettering: the provider is down, the event waits for it.
+        const kind = breaker.closed ? 'retryable' : 'unavailable';
+        const message = isTimeout(error)
+          ? `loyalty card service did not answer within ${call.timeoutMs} ms`
+          : describe(error);
+        throw new LoyaltyCallError(kind, message, {
+          status: error instanceof ProviderAnswerError ? error.status : undefined,
+          cause: error,
+        });
+      }
+    },
+    answeredSince: (time) => lastAnswerAt >= time,
+    state,
+    onStateChange(listener) {
+      listeners.push(listener);
+    },
+    shutdown() {
+      breaker.shutdown();
+    },
+  };
+}

@@ -1,0 +1,227 @@
+import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { createLogger } from '@app/service-kit';
+import type { BreakerState } from '../src/data-access/loyalty-card-client.ts';
+import type { SyncOutcome } from '../src/domain/sync-use-case.ts';
+import type { DeadLetterFailure } from '../src/entry-points/messaging/dead-letters.ts';
+import { ProfileEventsConsumer } from '../src/entry-points/messaging/profile-events-consumer.ts';
+import { createLoyaltySyncMetrics } from '../src/metrics.ts';
+import { event } from './support/events.ts';
+
+const TOPIC = 'profile.events.v1';
+const EVENTS = { GROUP_JOIN: 'group-join', CRASH: 'crash', DISCONNECT: 'disconnect' };
+
+/** Just enough of a kafkajs consumer: its pause state, its listeners and the eachBatch it was given. */
+function fakeKafka() {
+  const listeners = new Map<string, (event: { payload: unknown }) => void>();
+  const paused = new Set<number>();
+  let eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
+  const consumer = {
+    events: EVENTS,
+    on: (name: string, listener: (event: { payload: unknown }) => void) => listeners.set(name, listener),
+    connect: async () => undefined,
+    subscribe: async () => undefined,
+    run: async (config: { eachBatch: typeof eachBatch }) => {
+      eachBatch = config.eachBatch;
+    },
+    disconnect: async () => undefined,
+    pause: (list: { topic: string; partitions?: number[] }[]) =>
+      list.forEach(({ partitions = [] }) => partitions.forEach((partition) => paused.add(partition))),
+    resume: (list: { topic: string; partitions?: number[] }[]) =>
+      list.forEach(({ partitions }) =>
+        partitions ? partitions.forEach((partition) => paused.delete(partition)) : paused.clear(),
+      ),
+    paused: () => (paused.size > 0 ? [{ topic: TOPIC, partitions: [...paused] }] : []),
+  };
+  return {
+    kafka: { consumer: () => consumer } as unknown as Kafka,
+    paused,
+    emit: (name: string, payload: unknown) => listeners.get(name)?.({ payload }),
+    /** Runs one batch of a partition; returns the offsets resolved. */
+    async batch(partition: number, messages: KafkaMessage[]): Promise<string[]> {
+      const resolved: string[] = [];
+      await eachBatch!({
+        batch: { topic: TOPIC, partition, highWatermark: String(messages.length + 10), messages },
+        resolveOffset: (offset: string) => resolved.push(offset),
+        heartbeat: async () => undefined,
+        isRunning: () => true,
+        isStale: () => false,
+        commitOffsetsIfNecessary: async () => undefined,
+      } as unknown as EachBatchPayload);
+      return resolved;
+    },
+  };
+}
+
+function message(offset: number, value: string | null): KafkaMessage {
+  return {
+    offset: String(offset),
+    key: Buffer.from('7'),
+    value: value === null ? null : Buffer.from(value),
+    headers: {},
+    timestamp: '0',
+    attributes: 0,
+  } as KafkaMessage;
+}
+
+function setUp(outcomes: SyncOutcome[]) {
+  const fake = fakeKafka();
+  let circuit: BreakerState = 'closed';
+  const circuitListeners: ((state: BreakerState) => void)[] = [];
+  const deadLettered: { offset: string; failure: DeadLetterFailure }[] = [];
+  const handled: string[] = [];
+  const fatal: Error[] = [];
+  const consumer = new ProfileEventsConsumer({
+    kafka: fake.kafka,
+    topic: TOPIC,
+    groupId: 'loyalty-sync',
+    fromBeginning: true,
+    partitionsConcurrently: 12,
+    sessionTimeoutMs: 30_000,
+    useCase: {
+      handle: async (update) => {
+        handled.push(update.event_id);
+        return outcomes.shift() ?? { kind: 'applied', result: 'applied', attempts: 1 };
+      },
+    },
+    deadLetters: {
+      publish: async ({ message: original }, failure) => {
+        deadLettered.push({ offset: original.offset, failure });
+      },
+    },
+    circuit: {
+      state: () => circuit,
+      onStateChange: (listener) => circuitListeners.push(listener),
+    },
+    metrics: createLoyaltySyncMetrics({
+      pausedPartitions: () => fake.paused.size,
+      loyaltySetting: async () => ({ enabled: true, sync_all_updates: false }),
+    }),
+    logger: createLogger('consumer-test', { level: 'silent' }),
+    retryPauseMs: 20,
+    onFatal: (error) => fatal.push(error),
+  });
+  const setCircuit = (state: BreakerState) => {
+    circuit = state;
+    circuitListeners.forEach((listener) => listener(state));
+  };
+  return { fake, consumer, deadLettered, handled, fatal, setCircuit };
+}
+
+const valid = (version: number) => JSON.stringify(event({ profile_version: version }));
+
+describe('profile events consumer', () => {
+  test('when records are applied or skipped, then each offset is resolved in order', async () => {
+    const { fake, consumer } = setUp([
+      { kind: 'applied', result: 'applied', attempts: 1 },
+      { kind: 'skipped', reason: 'stale' },
+    ]);
+    await consumer.start();
+
+    expect(await fake.batch(3, [message(10, valid(1)), message(11, valid(2))])).toEqual(['10', '11']);
+  });
+
+  test('when a record is not JSON or breaks the contract, then it is dead-lettered and its offset resolved, without a throw', async () => {
+    const { fake, consumer, deadLettered, handled } = setUp([]);
+    await consumer.start();
+
+    const resolved = await fake.batch(0, [
+      message(1, 'not json'),
+      message(2, JSON.stringify({ event_id: 'x' })),
+      message(3, null),
+      message(4, valid(1)),
+    ]);
+
+    expect(resolved).toEqual(['1', '2', '3', '4']);
+    expect(deadLettered.map(({ offset, failure }) => [offset, failure.reason, failure.attempts])).toEqual([
+      ['1', 'poison', 1],
+      ['2', 'poison', 1],
+      ['3', 'poison', 1],
+    ]);
+    expect(deadLettered[0]!.failure.error).toBe('message is not JSON');
+    expect(handled).toHaveLength(1);
+  });
+
+  test('when the provider refuses a record for good, then it is dead-lettered and the partition moves on', async () => {
+    const { fake, consumer, deadLettered } = setUp([
+      { kind: 'dead-letter', reason: 'rejected', error: 'loyalty card service answered 400', attempts: 1 },
+    ]);
+    await consumer.start();
+
+    expect(await fake.batch(0, [message(5, valid(1)), message(6, valid(2))])).toEqual(['5', '6']);
+    expect(deadLettered).toEqual([
+      {
+        offset: '5',
+        failure: { reason: 'rejected', error: 'loyalty card service answered 400', attempts: 1 },
+      },
+    ]);
+  });
+
+  test('when the circuit refuses a record, then its offset stays unresolved, the rest of the batch waits and the partition pauses', async () => {
+    const { fake, consumer, handled, setCircuit } = setUp([
+      { kind: 'applied', result: 'applied', attempts: 1 },
+      { kind: 'unavailable', attempts: 1 },
+    ]);
+    await consumer.start();
+    setCircuit('open');
+
+    const resolved = await fake.batch(2, [message(7, valid(1)), message(8, valid(2)), message(9, valid(3))]);
+
+    expect(resolved).toEqual(['7']);
+    expect(handled).toHaveLength(2);
+    expect([...fake.paused]).toEqual([2]);
+  });
+
+  test('when the circuit refuses a record but has closed meanwhile, then the partition is not left paused', async () => {
+    const { fake, consumer } = setUp([{ kind: 'unavailable', attempts: 1 }]);
+    await consumer.start();
+
+    expect(await fake.batch(2, [message(7, valid(1))])).toEqual([]);
+    expect(fake.paused.size).toBe(0);
+  });
+
+  test('when the circuit opens, then every assigned partition pauses, and half-open resumes them', async () => {
+    const { fake, consumer, setCircuit } = setUp([]);
+    await consumer.start();
+    fake.emit(EVENTS.GROUP_JOIN, { memberAssignment: { [TOPIC]: [1, 4, 9] } });
+
+    setCircuit('open');
+    expect([...fake.paused].sort()).toEqual([1, 4, 9]);
+    expect(consumer.pausedPartitions()).toBe(3);
+    expect(await fake.batch(4, [message(1, valid(1))])).toEqual([]);
+
+    setCircuit('half-open');
+    expect(fake.paused.size).toBe(0);
+  });
+
+  test('when the provider fails for everyone or the database fails, then the partition pauses briefly and resumes by itself', async () => {
+    const { fake, consumer } = setUp([{ kind: 'deferred', error: 'answered 503', attempts: 5 }]);
+    await consumer.start();
+
+    expect(await fake.batch(6, [message(3, valid(1))])).toEqual([]);
+    expect([...fake.paused]).toEqual([6]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(fake.paused.size).toBe(0);
+    await consumer.stop();
+  });
+
+  test('when shutdown interrupts a record, then it stays unresolved for the next owner', async () => {
+    const { fake, consumer } = setUp([{ kind: 'interrupted', attempts: 2 }]);
+    await consumer.start();
+
+    expect(await fake.batch(0, [message(1, valid(1)), message(2, valid(2))])).toEqual([]);
+  });
+
+  test('when kafkajs reports a crash it will not restart, then the service is told to exit; a restartable one is not fatal', async () => {
+    const { fake, consumer, fatal } = setUp([]);
+    await consumer.start();
+    fake.emit(EVENTS.GROUP_JOIN, { memberAssignment: { [TOPIC]: [0] } });
+    expect(consumer.isReady()).toBe(true);
+
+    fake.emit(EVENTS.CRASH, { error: new Error('retriable'), restart: true });
+    expect(fatal).toHaveLength(0);
+    expect(consumer.isReady()).toBe(false);
+
+    fake.emit(EVENTS.CRASH, { error: new Error('gave up'), restart: false });
+    expect(fatal.map((error) => error.message)).toEqual(['gave up']);
+  });
+});

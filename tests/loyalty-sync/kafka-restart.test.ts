@@ -1,0 +1,133 @@
+import type { Kafka, Producer } from 'kafkajs';
+import { PROFILE_EVENTS_PARTITIONS, type ProfileUpdatedEvent } from '@app/events';
+import { createIdempotentProducer, createKafka, ensureTopics } from '@app/kafka';
+import { startProviderSim, type RunningProviderSim } from '@app/provider-sim';
+import { createLogger } from '@app/service-kit';
+import { startKafka, waitFor, type ServiceContainer } from '@app/testkit';
+import { stackUrls } from '../support/env.ts';
+import {
+  LOYALTY_API_KEY,
+  LoyaltyProvider,
+  deliveryReport,
+  groupCaughtUp,
+  produceEvents,
+  suiteNames,
+  updateStream,
+  workerEnv,
+} from '../support/loyalty-sync.ts';
+import { spawnWorker, type WorkerProcess } from '../support/workers.ts';
+
+const USERS = 30;
+const VERSIONS = 10;
+
+describe('loyalty-sync when the Kafka broker restarts', () => {
+  const names = suiteNames('broker');
+  let broker: ServiceContainer;
+  let sim: RunningProviderSim;
+  let provider: LoyaltyProvider;
+  let kafka: Kafka;
+  let producer: Producer;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    // A broker of its own: restarting the shared one would disturb other suites.
+    broker = await startKafka();
+    const { redisUrl } = stackUrls();
+    sim = await startProviderSim({
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'warn',
+      loyaltyApiKey: LOYALTY_API_KEY,
+    });
+    provider = new LoyaltyProvider(sim.url);
+    kafka = createKafka({
+      brokers: broker.url,
+      clientId: 'loyalty-broker-test',
+      logger: createLogger('loyalty-broker-test', { level: 'fatal' }),
+    });
+    await ensureTopics(kafka, [{ topic: names.topic, numPartitions: PROFILE_EVENTS_PARTITIONS }]);
+    producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    const env = workerEnv(names, {
+      brokers: broker.url,
+      redisUrl,
+      providerUrl: sim.url,
+      extra: { CONSUMER_SESSION_TIMEOUT_MS: '10000' },
+    });
+    workers.push(await spawnWorker('broker-worker-1', env));
+    workers.push(await spawnWorker('broker-worker-2', env));
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.kill()));
+    await producer?.disconnect();
+    await sim?.close();
+    await broker?.stop();
+  });
+
+  test('when the broker restarts mid-load, then no update is lost or applied twice, and each user stays in order', async () => {
+    await provider.faults({ latency_ms: 20 });
+    const events = updateStream(5_001, USERS, VERSIONS);
+    const firstPart = events.slice(0, 100);
+    const rest = events.slice(100);
+    await produceEvents(producer, names.topic, firstPart, 20);
+    await waitFor(
+      'the workers to be busy with the first records',
+      async () => (await provider.stats()).applied >= 30,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      },
+    );
+
+    const appliedAtRestart = (await provider.stats()).applied;
+    const restart = broker.restart();
+    // Produced one by one while the broker goes away and comes back: the producer retries.
+    const sent: ProfileUpdatedEvent[] = [...firstPart];
+    for (const event of rest) {
+      await produceEvents(producer, names.topic, [event]);
+      sent.push(event);
+    }
+    await restart;
+
+    await waitFor(
+      'every update to be applied',
+      async () => (await provider.stats()).applied >= events.length,
+      {
+        timeoutMs: 180_000,
+        intervalMs: 500,
+      },
+    );
+    await waitFor('the group to commit everything', () => groupCaughtUp(kafka, names.group, names.topic), {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
+
+    const report = await deliveryReport(provider, sent);
+    const stats = await provider.stats();
+    const redeliveredSkipped = (
+      await Promise.all(
+        workers.map((worker) => worker.metric('loyalty_sync_events_skipped_total', { reason: 'stale' })),
+      )
+    ).reduce((sum, count) => sum + count, 0);
+    const crashes = workers.map((worker) => worker.logCount('consumer crashed; kafkajs restarts it'));
+    console.log(
+      `Kafka restart: produced ${sent.length}, ${appliedAtRestart} applied when the broker restarted; ` +
+        `applied ${report.applied}, lost ${report.lost}, double-applied ${report.doubleApplied}, ` +
+        `out-of-order users ${report.outOfOrderUsers}, stale users ${report.staleUsers}, ` +
+        `redeliveries skipped by the version check ${redeliveredSkipped}, answered as replays ${stats.replayed}, consumer restarts by kafkajs per worker ${crashes.join('/')}`,
+    );
+    expect(report).toEqual({
+      expected: events.length,
+      applied: events.length,
+      lost: 0,
+      doubleApplied: 0,
+      outOfOrderUsers: 0,
+      staleUsers: 0,
+    });
+    expect(stats.max_applications_per_key).toBe(1);
+    // They rode out the restart: nobody had to restart them.
+    for (const worker of workers) expect(worker.exitStatus()).toBeUndefined();
+    for (const worker of workers) expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
+  }, 360_000);
+});
