@@ -1,0 +1,124 @@
+import { waitFor } from '@app/testkit';
+import { stackUrls } from '../support/env.ts';
+import { LOYALTY_API_KEY, LoyaltyProvider, suiteNames, workerEnv } from '../support/loyalty-sync.ts';
+import {
+  codeFrom,
+  smsMessagesTo,
+  startProfileApiHarness,
+  type ProfileApiHarness,
+} from '../support/profile-api.ts';
+import { spawnWorker, type WorkerProcess } from '../support/workers.ts';
+
+const LOYALTY = '/users/profile-with-loyalty/';
+
+/**
+ * The whole pipeline: profile-api (outbox relay) → Kafka → loyalty-sync (a separate process) →
+ * provider-sim's loyalty card API, with the live settings shared through MongoDB and Redis.
+ */
+describe('pipeline: profile update to loyalty card service', () => {
+  const names = suiteNames('e2e');
+  let harness: ProfileApiHarness;
+  let worker: WorkerProcess;
+  let provider: LoyaltyProvider;
+
+  beforeAll(async () => {
+    harness = await startProfileApiHarness('e2e', { PROFILE_EVENTS_TOPIC: names.topic });
+    provider = new LoyaltyProvider(harness.sim.url);
+    const loyalty = {
+      enabled: true,
+      base_url: harness.sim.url,
+      api_key: LOYALTY_API_KEY,
+      timeout_ms: 2_000,
+      sync_all_updates: false,
+    };
+    await harness.setSetting('CUSTOMER_LOYALTY_CARD_SERVICE', loyalty);
+    worker = await spawnWorker(
+      'e2e-worker',
+      workerEnv(names, {
+        brokers: stackUrls().kafkaBrokers,
+        redisUrl: harness.api.config.redisUrl,
+        providerUrl: harness.sim.url,
+        // The same database as profile-api: settings written through its admin API reach the worker.
+        extra: { MONGO_URL: harness.api.config.mongoUrl },
+      }),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await harness?.stop();
+  });
+
+  test('when a profile is updated through the with-loyalty endpoint, then provider-sim receives its loyalty fields', async () => {
+    const { client, email } = await harness.signUp();
+    const updated = await client.patch(LOYALTY, { first_name: 'Loyal', sms_allowed: true, gender: 'female' });
+    const userId = updated.body.id as number;
+
+    const customer = await waitFor('the loyalty update at the provider', async () => {
+      const found = await provider.customer(userId);
+      return found?.current.first_name === 'Loyal' ? found : undefined;
+    });
+
+    expect(customer.current).toEqual({
+      first_name: 'Loyal',
+      last_name: 'Lovelace',
+      email,
+      phone: null,
+      date_of_birth: null,
+      gender: 'female',
+      language_code: 'en',
+      email_allowed: false,
+      sms_allowed: true,
+      whatsapp_allowed: false,
+      call_allowed: null,
+      profile_version: 2,
+    });
+    expect(customer.applications).toBe(1);
+  });
+
+  test('when a phone change is confirmed with the SMS code, then the provider receives the new number once', async () => {
+    const { client } = await harness.signUp();
+    const phone = '+905351112233';
+    expect((await client.patch(LOYALTY, { phone })).status).toBe(202);
+    const [sms] = await waitFor('the SMS', async () => {
+      const messages = await smsMessagesTo(harness.sim, phone);
+      return messages.length > 0 ? messages : undefined;
+    });
+    const confirmed = await client.patch(LOYALTY, { phone, code: codeFrom(sms!.text) });
+    expect(confirmed.status).toBe(200);
+    const userId = confirmed.body.id as number;
+
+    const customer = await waitFor('the new phone at the provider', async () => {
+      const found = await provider.customer(userId);
+      return found?.current.phone === phone ? found : undefined;
+    });
+    expect(customer.history).toHaveLength(1);
+    expect((await provider.stats()).duplicate_applications).toBe(0);
+  });
+
+  test('when sync_all_updates is turned on through the admin API, then plain profile updates reach the provider too', async () => {
+    const { client } = await harness.signUp();
+    const plain = await client.patch('/users/profile/', { last_name: 'NotSynced' });
+    const userId = plain.body.id as number;
+    // A later with-loyalty update of another user proves the worker has read past the plain one.
+    const witness = await harness.signUp();
+    const witnessId = (await witness.client.patch(LOYALTY, { first_name: 'Witness' })).body.id as number;
+    await waitFor('the witness update', async () => (await provider.customer(witnessId)) !== undefined);
+    expect(await provider.customer(userId)).toBeUndefined();
+
+    await harness.setSetting('CUSTOMER_LOYALTY_CARD_SERVICE', {
+      enabled: true,
+      base_url: harness.sim.url,
+      api_key: LOYALTY_API_KEY,
+      timeout_ms: 2_000,
+      sync_all_updates: true,
+    });
+    await waitFor('the worker to read the new setting', async () => {
+      await client.patch('/users/profile/', { last_name: `Synced${Date.now()}` });
+      return (await provider.customer(userId)) !== undefined;
+    });
+
+    const customer = (await provider.customer(userId))!;
+    expect(String(customer.current.last_name)).toMatch(/^Synced\d+$/);
+  });
+});
