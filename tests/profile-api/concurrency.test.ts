@@ -1,15 +1,29 @@
+import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
+import { waitFor } from '@app/testkit';
+import { stackUrls } from '../support/env.ts';
 import { startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
+import { readTopic } from '../support/topic-reader.ts';
+
+interface StoredEvent {
+  event_id: string;
+  profile_version: number;
+  profile: { attributes: Record<string, number> };
+}
 
 describe('profile-api: concurrent updates of one profile', () => {
+  const topic = `profile.events.concurrency.${randomUUID()}`;
   let harness: ProfileApiHarness;
+  let reader: Awaited<ReturnType<typeof readTopic>>;
 
   beforeAll(async () => {
-    harness = await startProfileApiHarness('concurrency');
+    harness = await startProfileApiHarness('concurrency', { PROFILE_EVENTS_TOPIC: topic });
+    reader = await readTopic(stackUrls().kafkaBrokers, topic);
   });
 
   afterAll(async () => {
-    await harness.stop();
+    await reader?.stop();
+    await harness?.stop();
   });
 
   test('when 20 PATCHes of one user race across two replicas, then none is lost and version and outbox grow by one each', async () => {
@@ -28,16 +42,25 @@ describe('profile-api: concurrent updates of one profile', () => {
 
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(200));
     const after = (await users.findOne({ id: me }))!;
-    await users.conn.close();
     expect(after.version).toBe(before.version + 20);
-    expect(after.outbox).toHaveLength(before.outbox.length + 20);
-    // Each PATCH replaces attributes, so the last committed one wins whole; every event is distinct.
-    const versions = (after.outbox as { profile_version: number }[]).map((event) => event.profile_version);
-    expect(new Set(versions).size).toBe(20);
-    expect(Math.max(...versions)).toBe(after.version);
-    const changedKeys = (after.outbox as { profile: { attributes: Record<string, number> } }[]).map(
-      (event) => Object.keys(event.profile.attributes)[0],
+    // Each commit appended one event to the outbox; the relay moves them to Kafka, so every
+    // event is either still in the outbox or on the topic, and none is in both or neither.
+    const events = await waitFor('all 20 events to be published', async () => {
+      const stillQueued = ((await users.findOne({ id: me }))!.outbox as StoredEvent[]) ?? [];
+      const published = reader.records
+        .filter((record) => record.key === String(me))
+        .map((record) => record.value);
+      const all = [...stillQueued, ...(published as unknown as StoredEvent[])];
+      return stillQueued.length === 0 && all.length >= 20 ? all : undefined;
+    });
+    await users.conn.close();
+    expect(events).toHaveLength(20);
+    expect(new Set(events.map((event) => event.event_id)).size).toBe(20);
+    expect(events.map((event) => event.profile_version)).toEqual(
+      Array.from({ length: 20 }, (_, index) => before.version + 1 + index),
     );
+    // Each PATCH replaced attributes with its own key: every change is in exactly one event.
+    const changedKeys = events.map((event) => Object.keys(event.profile.attributes)[0]);
     expect(new Set(changedKeys).size).toBe(20);
   }, 60_000);
 
