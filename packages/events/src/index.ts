@@ -1,12 +1,14 @@
 export {
   PROFILE_EVENTS_SCHEMA_VERSION,
   PROFILE_UPDATED,
+  WRITABLE_PROFILE_FIELDS,
   parseProfileUpdated,
   profileUpdatedEventSchema,
   type ParsedEvent,
   type ProfileSnapshot,
   type ProfileUpdateSource,
   type ProfileUpdatedEvent,
+  type WritableProfileField,
 } from './profile-updated.ts';
 export {
   DEFAULT_PROFILE_EVENTS_TOPIC,

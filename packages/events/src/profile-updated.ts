@@ -5,6 +5,24 @@ export const PROFILE_EVENTS_SCHEMA_VERSION = 1;
 
 export type ProfileUpdateSource = 'profile' | 'profile-with-loyalty';
 
+/** The profile fields a user can write; `changed_fields` names a subset of them. */
+export const WRITABLE_PROFILE_FIELDS = [
+  'first_name',
+  'last_name',
+  'email_allowed',
+  'sms_allowed',
+  'whatsapp_allowed',
+  'call_allowed',
+  'phone',
+  'date_of_birth',
+  'gender',
+  'language_code',
+  'attributes',
+  'avatar',
+] as const;
+
+export type WritableProfileField = (typeof WRITABLE_PROFILE_FIELDS)[number];
+
 /** The profile as it stood right after the change: what consumers may rely on. */
 export interface ProfileSnapshot {
   id: number;
@@ -33,7 +51,7 @@ export interface ProfileUpdatedEvent {
   user_id: number;
   /** The user's version after this change: strictly increasing per user, so consumers can order and dedupe. */
   profile_version: number;
-  changed_fields: string[];
+  changed_fields: WritableProfileField[];
   profile: ProfileSnapshot;
   source: ProfileUpdateSource;
 }
@@ -66,7 +84,10 @@ export const profileUpdatedEventSchema = Joi.object<ProfileUpdatedEvent>({
   occurred_at: Joi.string().isoDate().required(),
   user_id: Joi.number().integer().positive().required(),
   profile_version: Joi.number().integer().positive().required(),
-  changed_fields: Joi.array().items(Joi.string()).min(1).required(),
+  changed_fields: Joi.array()
+    .items(Joi.string().valid(...WRITABLE_PROFILE_FIELDS))
+    .min(1)
+    .required(),
   profile: profileSnapshotSchema.required(),
   source: Joi.string().valid('profile', 'profile-with-loyalty').required(),
 });

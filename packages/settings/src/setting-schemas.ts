@@ -1,20 +1,8 @@
 import Joi from 'joi';
+import { WRITABLE_PROFILE_FIELDS } from '@app/events';
 
-/** Profile fields an operator may make mandatory through USER_REQUIRED_FIELDS. */
-export const REQUIRABLE_PROFILE_FIELDS = [
-  'first_name',
-  'last_name',
-  'email_allowed',
-  'sms_allowed',
-  'whatsapp_allowed',
-  'call_allowed',
-  'phone',
-  'date_of_birth',
-  'gender',
-  'language_code',
-  'attributes',
-  'avatar',
-] as const;
+/** Profile fields an operator may make mandatory through USER_REQUIRED_FIELDS: any writable one. */
+export const REQUIRABLE_PROFILE_FIELDS = WRITABLE_PROFILE_FIELDS;
 
 export const THROTTLE_SCOPES = ['login', 'register', 'profile-update', 'phone-verification'] as const;
 export type ThrottleScope = (typeof THROTTLE_SCOPES)[number];

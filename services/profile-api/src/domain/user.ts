@@ -1,3 +1,5 @@
+import { WRITABLE_PROFILE_FIELDS } from '@app/events';
+
 export const GENDERS = ['male', 'female'] as const;
 export type Gender = (typeof GENDERS)[number];
 
@@ -24,20 +26,7 @@ export interface ProfileFields {
 
 export type ProfileField = keyof ProfileFields;
 
-export const PROFILE_FIELDS: readonly ProfileField[] = [
-  'first_name',
-  'last_name',
-  'email_allowed',
-  'sms_allowed',
-  'whatsapp_allowed',
-  'call_allowed',
-  'phone',
-  'date_of_birth',
-  'gender',
-  'language_code',
-  'attributes',
-  'avatar',
-];
+export const PROFILE_FIELDS: readonly ProfileField[] = WRITABLE_PROFILE_FIELDS;
 
 export interface User extends ProfileFields {
   id: number;
