@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { expectContractBody } from '../support/contract.ts';
 import { startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
 
@@ -169,5 +170,27 @@ describe('profile-api: registration, login, logout, CSRF', () => {
       .post('/users/login/', undefined, { raw: { body: 'email=x', contentType: 'text/plain' } });
     expect(text.status).toBe(415);
     expect(text.body).toEqual({ detail: 'Unsupported media type "text/plain" in request.' });
+  });
+
+  test('when logins from one address exceed the login rate, then 429 with Retry-After, until the rate allows', async () => {
+    // Earlier logins of this suite already count in this minute's window: start a fresh one.
+    const redis = new Redis(harness.api.config.redisUrl);
+    await redis.del('throttle:login:127.0.0.1', 'throttle:login:::ffff:127.0.0.1');
+    await redis.quit();
+    await harness.setSetting('THROTTLING_SETTINGS', { login: '2/min' });
+    try {
+      const statuses: number[] = [];
+      let last;
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        last = await harness.client().post('/users/login/', credentials);
+        statuses.push(last.status);
+      }
+
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await harness.setSetting('THROTTLING_SETTINGS', {});
+    }
+    expect((await harness.client().post('/users/login/', credentials)).status).toBe(200);
   });
 });
