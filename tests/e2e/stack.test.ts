@@ -1,0 +1,350 @@
+// The whole stack as docker-compose.yml ships it (built images, one-shot init, two loyalty-sync
+// replicas), driven only through its published ports. A project of its own on free host ports: it
+// never touches a developer's stack. Steps share one stack and run in order.
+import { randomUUID } from 'node:crypto';
+import { waitFor } from '@app/testkit';
+import { ApiClient } from '../support/api-client.ts';
+import { createComposeStack, run, type ComposeStack } from '../support/compose-stack.ts';
+import { LoyaltyProvider, type CustomerView } from '../support/loyalty-sync.ts';
+import { codeFrom } from '../support/profile-api.ts';
+
+const LOYALTY = '/users/profile-with-loyalty/';
+const PASSWORD = 'correct horse battery staple';
+/** Step 5: users updating at once, and updates each; every one is a loyalty sync. */
+const STREAM_USERS = 6;
+const UPDATES_PER_USER = 20;
+
+interface SignedUp {
+  client: ApiClient;
+  id: number;
+  email: string;
+}
+
+describe('full stack (docker compose): profile-api → Kafka → loyalty-sync replicas → provider-sim', () => {
+  let stack: ComposeStack | undefined;
+  let provider: LoyaltyProvider;
+  let failed = false;
+  let phoneUser: SignedUp | undefined;
+  let verifiedPhone: string | undefined;
+
+  /** A test whose failure also marks the run for the log dump in afterAll. */
+  function step(name: string, body: () => Promise<void>, timeoutMs: number): void {
+    test(
+      name,
+      async () => {
+        try {
+          await body();
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      },
+      timeoutMs,
+    );
+  }
+
+  function running(): ComposeStack {
+    if (!stack) throw new Error('the compose stack did not start (see beforeAll)');
+    return stack;
+  }
+
+  beforeAll(async () => {
+    const started = Date.now();
+    try {
+      stack = await createComposeStack();
+      const up = await stack.up();
+      if (up.code !== 0) {
+        throw new Error(
+          `docker compose up --build --wait (project ${stack.projectName}) exited with ${up.code}:\n` +
+            lastLines(up.stderr, 40),
+        );
+      }
+      provider = new LoyaltyProvider(stack.providerUrl);
+      process.stderr.write(
+        `[e2e] ${stack.projectName} up in ${Math.round((Date.now() - started) / 1000)} s ` +
+          `(api ${stack.apiUrl}, provider-sim ${stack.providerUrl})\n`,
+      );
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+    // Cold image builds take minutes on two cores; the compose command has its own budget below this.
+  }, 600_000);
+
+  afterAll(async () => {
+    if (!stack) return;
+    try {
+      if (failed) {
+        const ps = await stack.compose(['ps', '--all']);
+        process.stderr.write(
+          `\n[e2e] a step failed; state and docker compose logs --tail=50 of ${stack.projectName}:\n` +
+            `${ps.stdout}${ps.stderr}\n${await stack.logs(50)}\n`,
+        );
+      }
+    } finally {
+      await stack.down();
+    }
+  }, 240_000);
+
+  async function signUp(label: string): Promise<SignedUp> {
+    const client = new ApiClient(running().apiUrl);
+    const email = `${label}.${randomUUID().slice(0, 8)}@example.com`;
+    const registration = await client.post('/users/registration/', {
+      email,
+      password: PASSWORD,
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      confirm: true,
+    });
+    expectStatus(registration, 201, `registering ${email}`);
+    const login = await client.post('/users/login/', { email, password: PASSWORD });
+    expectStatus(login, 200, `logging in ${email}`);
+    const profile = await client.get('/users/profile/');
+    expectStatus(profile, 200, `reading the profile of ${email}`);
+    return { client, id: profile.body.id as number, email };
+  }
+
+  step(
+    'when the stack is up, then every service is healthy, init has finished and two loyalty-sync replicas run',
+    async () => {
+      const current = running();
+      for (const service of ['mongo', 'redis', 'kafka', 'provider-sim', 'profile-api', 'loyalty-sync']) {
+        const ids = await current.containers(service);
+        expect({ service, count: ids.length }).toEqual({
+          service,
+          count: service === 'loyalty-sync' ? 2 : 1,
+        });
+        for (const id of ids) {
+          expect({ service, state: await current.inspect(id) }).toMatchObject({
+            service,
+            state: { status: 'running', health: 'healthy' },
+          });
+        }
+      }
+      const [init] = await current.containers('init');
+      expect(await current.inspect(init!)).toMatchObject({ status: 'exited', exitCode: 0 });
+      expect((await fetch(`${current.apiUrl}/readyz`)).status).toBe(200);
+      // What init seeded: the demo user can log in.
+      const demo = await new ApiClient(current.apiUrl).post('/users/login/', {
+        email: 'demo@example.com',
+        password: 'demo password',
+      });
+      expectStatus(demo, 200, 'the demo login');
+    },
+    60_000,
+  );
+
+  step(
+    'when a user registers and then logs in through profile-api, then the session reads their profile',
+    async () => {
+      const client = new ApiClient(running().apiUrl);
+      const email = `e2e.${randomUUID().slice(0, 8)}@example.com`;
+
+      const registration = await client.post('/users/registration/', {
+        email,
+        password: PASSWORD,
+        first_name: 'Grace',
+        last_name: 'Hopper',
+        confirm: true,
+      });
+      expectStatus(registration, 201, 'registration');
+      const login = await client.post('/users/login/', { email, password: PASSWORD });
+      expectStatus(login, 200, 'login');
+      expect(client.cookie('sessionid')).toBeTruthy();
+      expect(client.cookie('csrftoken')).toBeTruthy();
+
+      const profile = await client.get(LOYALTY);
+      expectStatus(profile, 200, 'reading the profile');
+      expect(profile.body).toMatchObject({ email, first_name: 'Grace', last_name: 'Hopper', phone: null });
+      phoneUser = { client, id: profile.body.id as number, email };
+    },
+    60_000,
+  );
+
+  step(
+    'when the phone changes on profile-with-loyalty, then 202 and an SMS code; the same PATCH with the code, then 200',
+    async () => {
+      const user = phoneUser;
+      if (!user) throw new Error('no logged-in user: the registration step failed');
+      const phone = `+90532${String(Math.floor(Math.random() * 10_000_000)).padStart(7, '0')}`;
+      const change = { phone, first_name: 'Amazing Grace' };
+
+      const pending = await user.client.patch(LOYALTY, change);
+      expectStatus(pending, 202, 'the phone change without a code');
+      expect(pending.body).toEqual({ detail: 'Verification code sent.' });
+
+      const messages = await waitFor(
+        `provider-sim to receive the SMS to ${phone}`,
+        async () => {
+          const received = await smsMessagesTo(running().providerUrl, phone);
+          return received.length > 0 ? received : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      expect(messages).toHaveLength(1);
+      const code = codeFrom(messages[0]!.text);
+
+      const confirmed = await user.client.patch(LOYALTY, { ...change, code });
+      expectStatus(confirmed, 200, 'the phone change with its code');
+      expect(confirmed.body).toMatchObject({ id: user.id, phone, first_name: 'Amazing Grace' });
+      verifiedPhone = phone;
+    },
+    60_000,
+  );
+
+  step(
+    'when the phone change is committed, then provider-sim receives the loyalty update with the new phone, once',
+    async () => {
+      const user = phoneUser;
+      const phone = verifiedPhone;
+      if (!user || !phone) throw new Error('no verified phone change: the previous step failed');
+
+      const customer = await waitFor(
+        `provider-sim to hold customer ${user.id} with phone ${phone}`,
+        async () => {
+          const found = await provider.customer(user.id);
+          return found?.current.phone === phone ? found : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+
+      expect(customer.applications).toBe(1);
+      expect(customer.history).toHaveLength(1);
+      expect(customer.current).toMatchObject({ phone, first_name: 'Amazing Grace', email: user.email });
+      expect((await provider.stats()).duplicate_applications).toBe(0);
+    },
+    90_000,
+  );
+
+  step(
+    `when one loyalty-sync replica restarts while ${STREAM_USERS * UPDATES_PER_USER} updates stream in, ` +
+      'then every update reaches provider-sim exactly once, in order',
+    async () => {
+      const current = running();
+      const users = await Promise.all(
+        Array.from({ length: STREAM_USERS }, (_, index) => signUp(`stream${index}`)),
+      );
+      const replicas = await current.containers('loyalty-sync');
+      expect(replicas).toHaveLength(2);
+      const victim = replicas[0]!;
+      const before = await current.inspect(victim);
+      // A little provider latency keeps the consumers busy, so the restart lands mid-work.
+      await provider.faults({ latency_ms: 40 });
+
+      const total = STREAM_USERS * UPDATES_PER_USER;
+      let sent = 0;
+      let restartedAt = 0;
+      const appliedBefore = (await provider.stats()).applied;
+      const restartReplica = async () => {
+        const startedAt = Date.now();
+        const at = { sent, applied: (await provider.stats()).applied - appliedBefore };
+        const result = await run('docker', ['restart', '--time', '10', victim], { timeoutMs: 60_000 });
+        if (result.code !== 0) throw new Error(`docker restart ${victim}: ${result.stderr}`);
+        restartedAt = sent;
+        const restarted = Date.now();
+        await waitFor(
+          `the restarted loyalty-sync replica ${victim.slice(0, 12)} to be healthy again`,
+          async () => {
+            const state = await current.inspect(victim);
+            return state.startedAt !== before.startedAt && state.health === 'healthy';
+          },
+          { timeoutMs: 90_000, intervalMs: 500 },
+        );
+        process.stderr.write(
+          `[e2e] restarted loyalty-sync ${victim.slice(0, 12)} at ${at.sent}/${total} updates sent, ` +
+            `${at.applied} applied: stop+start ${restarted - startedAt} ms, healthy after ${Date.now() - startedAt} ms\n`,
+        );
+      };
+
+      // Restarted once a third of the updates went out; the last third of each user's updates waits
+      // until the replica is back, so updates arrive before, during and after the restart.
+      let triggerRestart!: () => void;
+      const restart = new Promise<void>((resolve) => (triggerRestart = resolve)).then(restartReplica);
+      restart.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
+
+      const expected = new Map<number, string[]>();
+      const stream = users.map(async (user, index) => {
+        const names: string[] = [];
+        expected.set(user.id, names);
+        for (let update = 0; update < UPDATES_PER_USER; update += 1) {
+          if (sent >= total / 3) triggerRestart();
+          if (update >= (UPDATES_PER_USER * 2) / 3) await restart;
+          const name = `U${index}-${update}`;
+          const response = await user.client.patch(LOYALTY, {
+            first_name: name,
+            sms_allowed: update % 2 === 0,
+          });
+          expectStatus(response, 200, `update ${update} of user ${user.id}`);
+          names.push(name);
+          sent += 1;
+        }
+      });
+      await Promise.all(stream);
+      await restart;
+      await provider.clearFaults();
+      expect(restartedAt).toBeLessThan(total); // updates kept coming after the replica was back
+
+      let progress = '';
+      try {
+        await waitFor(
+          'every update to reach provider-sim',
+          async () => {
+            const views = await Promise.all(users.map((user) => provider.customer(user.id)));
+            progress = users
+              .map((user, index) => {
+                const view = views[index];
+                return `user ${user.id}: ${view?.applications ?? 0}/${UPDATES_PER_USER} applied, last ${view?.current.first_name ?? '-'}`;
+              })
+              .join('; ');
+            return users.every((user, index) => {
+              const names = expected.get(user.id)!;
+              return views[index]?.current.first_name === names[names.length - 1];
+            });
+          },
+          { timeoutMs: 120_000, intervalMs: 500 },
+        );
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\nprovider-sim so far: ${progress}`, { cause: error });
+      }
+
+      for (const user of users) {
+        const view = (await provider.customer(user.id)) as CustomerView;
+        const names = expected.get(user.id)!;
+        expect({ user: user.id, applied: view.history.map((entry) => entry.payload.first_name) }).toEqual({
+          user: user.id,
+          applied: names,
+        });
+        expect({ user: user.id, current: view.current }).toMatchObject({
+          user: user.id,
+          current: { first_name: names[names.length - 1], sms_allowed: (UPDATES_PER_USER - 1) % 2 === 0 },
+        });
+        const versions = view.history.map((entry) => entry.payload.profile_version as number);
+        expect(versions).toEqual([...versions].sort((a, b) => a - b));
+      }
+      const stats = await provider.stats();
+      expect(stats.duplicate_applications).toBe(0);
+      expect(stats.max_applications_per_key).toBe(1);
+      // Both replicas still serve the group afterwards.
+      for (const id of await current.containers('loyalty-sync')) {
+        expect(await current.inspect(id)).toMatchObject({ status: 'running', health: 'healthy' });
+      }
+    },
+    300_000,
+  );
+});
+
+function expectStatus(response: { status: number; body: unknown }, status: number, what: string): void {
+  if (response.status !== status) {
+    throw new Error(`${what}: expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
+  }
+}
+
+/** provider-sim's record of the SMS it was asked to send to a number, oldest first. */
+async function smsMessagesTo(providerUrl: string, to: string): Promise<{ to: string; text: string }[]> {
+  const response = await fetch(`${providerUrl}/sms/messages?to=${encodeURIComponent(to)}`);
+  return ((await response.json()) as { messages: { to: string; text: string }[] }).messages;
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}

@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { freePort } from '@app/testkit';
+
+const ROOT = path.join(__dirname, '../..');
+const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
+const IMAGE_VARIABLES = ['MONGO_IMAGE', 'REDIS_IMAGE', 'KAFKA_IMAGE', 'NODE_IMAGE'] as const;
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end (or until timeoutMs, then SIGKILL); never throws on a non-zero exit. */
+export function run(
+  command: string,
+  args: string[],
+  { env = process.env, timeoutMs = 120_000 }: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      { cwd: ROOT, env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        const timedOut = error && error.killed ? `\n(killed after ${timeoutMs} ms)` : '';
+        resolve({ code, stdout, stderr: stderr + timedOut });
+      },
+    );
+  });
+}
+
+/**
+ * Image names as scripts/test.sh and scripts/up.sh give them (from .env.images): the environment's
+ * own values win; the file fills in whatever a bare `jest` run did not export.
+ */
+function imageEnvironment(): Record<string, string> {
+  const fromFile: Record<string, string> = {};
+  const file = path.join(ROOT, '.env.images');
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const match = /^\s*([A-Z_]+)=(.*)$/.exec(line);
+      if (match) fromFile[match[1]!] = match[2]!.trim().replace(/^(['"])(.*)\1$/, '$2');
+    }
+  }
+  const images: Record<string, string> = {};
+  for (const name of IMAGE_VARIABLES) {
+    const value = process.env[name] || fromFile[name];
+    if (value) images[name] = value;
+  }
+  return images;
+}
+
+export interface ContainerState {
+  startedAt: string;
+  /** running, exited, restarting... */
+  status: string;
+  exitCode: number;
+  /** healthy, starting, unhealthy; undefined without a health check. */
+  health: string | undefined;
+}
+
+export interface ComposeStack {
+  projectName: string;
+  /** `up --detach --build --wait`; its result, never a throw, so the caller can report and take down. */
+  up(): Promise<CommandResult>;
+  apiUrl: string;
+  providerUrl: string;
+  /** Runs `docker compose -p <project> -f docker-compose.yml <args>` with the stack's environment. */
+  compose(args: string[], timeoutMs?: number): Promise<CommandResult>;
+  /** Like compose(), but throws with the command's output when it fails. */
+  composeOrThrow(args: string[], timeoutMs?: number): Promise<string>;
+  /** Ids of a service's containers, ordered by their compose replica number. */
+  containers(service: string): Promise<string[]>;
+  /** A container's state as `docker inspect` reports it. */
+  inspect(container: string): Promise<ContainerState>;
+  /** The last lines of every service's log, for a failure report. */
+  logs(tail?: number): Promise<string>;
+  /** `down --volumes`: containers, network and data go. Safe to call twice or after a failed up. */
+  down(): Promise<void>;
+}
+
+export interface ComposeStackOptions {
+  /** Compose project name prefix; a random suffix keeps concurrent runs apart. */
+  projectPrefix?: string;
+  /** Budget of `up --build --wait` as a whole (builds included). */
+  upTimeoutMs?: number;
+  /** Budget of the health wait alone (`--wait-timeout`). */
+  waitTimeoutSeconds?: number;
+}
+
+/**
+ * docker-compose.yml as a project of its own on free host ports, so it never touches a developer's
+ * `profile-platform` project on 8080/8090/9092; up() starts it as scripts/up.sh does. Nothing runs
+ * until up(): the handle exists first, so whoever holds it can always take the stack down.
+ */
+export async function createComposeStack({
+  projectPrefix = 'profile-e2e',
+  upTimeoutMs = 540_000,
+  waitTimeoutSeconds = 300,
+}: ComposeStackOptions = {}): Promise<ComposeStack> {
+  const projectName = `${projectPrefix}-${randomUUID().slice(0, 8)}`;
+  const [apiPort, providerPort, kafkaPort] = await distinctFreePorts(3);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...imageEnvironment(),
+    HOST_API_PORT: String(apiPort),
+    HOST_PROVIDER_SIM_PORT: String(providerPort),
+    HOST_KAFKA_PORT: String(kafkaPort),
+  };
+  // The flags below name the project and file; a developer's COMPOSE_* settings must not add to them.
+  for (const name of Object.keys(env)) if (name.startsWith('COMPOSE_')) delete env[name];
+
+  const compose = (args: string[], timeoutMs = 120_000) =>
+    run('docker', ['compose', '-p', projectName, '-f', COMPOSE_FILE, ...args], { env, timeoutMs });
+  const composeOrThrow = async (args: string[], timeoutMs?: number) => {
+    const result = await compose(args, timeoutMs);
+    if (result.code !== 0) {
+      throw new Error(`docker compose ${args.join(' ')} exited with ${result.code}:\n${result.stderr}`);
+    }
+    return result.stdout;
+  };
+
+  let downed = false;
+  const stack: ComposeStack = {
+    projectName,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    providerUrl: `http://127.0.0.1:${providerPort}`,
+    up: () =>
+      compose(
+        ['up', '--detach', '--build', '--wait', '--wait-timeout', String(waitTimeoutSeconds)],
+        upTimeoutMs,
+      ),
+    compose,
+    composeOrThrow,
+    async containers(service) {
+      const result = await run('docker', [
+        'ps',
+        '--all',
+        '--no-trunc',
+        '--filter',
+        `label=com.docker.compose.project=${projectName}`,
+        '--filter',
+        `label=com.docker.compose.service=${service}`,
+        '--format',
+        '{{.ID}} {{.Label "com.docker.compose.container-number"}}',
+      ]);
+      if (result.code !== 0) throw new Error(`docker ps: ${result.stderr}`);
+      return result.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' '))
+        .sort((a, b) => Number(a[1]) - Number(b[1]))
+        .map(([id]) => id!);
+    },
+    async inspect(container) {
+      const result = await run('docker', [
+        'inspect',
+        '--format',
+        '{{.State.StartedAt}}|{{.State.Status}}|{{.State.ExitCode}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}',
+        container,
+      ]);
+      if (result.code !== 0) throw new Error(`docker inspect ${container}: ${result.stderr}`);
+      const [startedAt = '', status = '', exitCode = '', health = ''] = result.stdout.trim().split('|');
+      return { startedAt, status, exitCode: Number(exitCode), health: health || undefined };
+    },
+    async logs(tail = 50) {
+      const result = await compose(['logs', '--no-color', '--timestamps', `--tail=${tail}`], 60_000);
+      // Compose's progress escapes (clear line) only garble a log read in a test report.
+      return stripVTControlCharacters(`${result.stdout}${result.stderr}`);
+    },
+    async down() {
+      if (downed) return;
+      downed = true;
+      const result = await compose(['down', '--volumes', '--remove-orphans', '--timeout', '10'], 180_000);
+      if (result.code !== 0)
+        throw new Error(`docker compose down of ${projectName} failed:\n${result.stderr}`);
+    },
+  };
+  return stack;
+}
+
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
