@@ -19,6 +19,8 @@ const shared = {
 };
 
 export default {
+  // A global option (ignored inside a project): integration hooks start and stop real services.
+  testTimeout: 60_000,
   projects: [
     {
       ...shared,
@@ -32,8 +34,6 @@ export default {
       globalSetup: '<rootDir>/tests/support/global-setup.ts',
       globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
       slowTestThreshold: 30,
-      // Real containers and processes: hooks start and stop services that take seconds.
-      testTimeout: 60_000,
     },
   ],
 };

@@ -32,7 +32,9 @@ describe('profile-api: outbox relay to Kafka', () => {
 
   async function outboxOf(userId: number): Promise<unknown[]> {
     const connection = await mongoose.createConnection(harness.api.config.mongoUrl).asPromise();
-    const user = await connection.collection('users').findOne({ id: userId });
+    const user = await connection
+      .collection<{ _id: number; outbox?: unknown[] }>('users')
+      .findOne({ _id: userId });
     await connection.close();
     return (user?.outbox as unknown[]) ?? [];
   }

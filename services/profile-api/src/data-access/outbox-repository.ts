@@ -22,15 +22,15 @@ export class OutboxRepository {
   /** Users whose oldest unpublished event is older than `olderThan`, oldest first. */
   async usersWithBacklog(olderThan: Date, limit: number): Promise<number[]> {
     const documents = await this.users
-      .find({ outbox_since: trusted({ $lte: olderThan }) }, { _id: 0, id: 1 })
+      .find({ outbox_since: trusted({ $lte: olderThan }) }, { _id: 1 })
       .sort({ outbox_since: 1 })
       .limit(limit)
-      .lean<{ id: number }[]>();
-    return documents.map((document) => document.id);
+      .lean<{ _id: number }[]>();
+    return documents.map((document) => document._id);
   }
 
   async eventsOf(userId: number): Promise<ProfileUpdatedEvent[]> {
-    const document = await this.users.findOne({ id: userId }, { _id: 0, outbox: 1 }).lean<UserDocument>();
+    const document = await this.users.findOne({ _id: userId }, { outbox: 1 }).lean<UserDocument>();
     return document?.outbox ?? [];
   }
 
@@ -44,7 +44,7 @@ export class OutboxRepository {
       const remaining = (await this.eventsOf(userId)).filter((event) => !published.has(event.event_id));
       const oldest = remaining[0];
       await this.users.updateOne(
-        { id: userId },
+        { _id: userId },
         oldest
           ? { $set: { outbox: remaining, outbox_since: new Date(oldest.occurred_at) } }
           : { $set: { outbox: [] }, $unset: { outbox_since: 1 } },

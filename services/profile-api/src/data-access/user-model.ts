@@ -2,7 +2,9 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import type { ProfileUpdatedEvent } from '@app/events';
 import type { User } from '../domain/user.ts';
 
-export interface UserDocument extends User {
+/** The user's integer id is the document's _id: FerretDB only uses an index for _id lookups. */
+export interface UserDocument extends Omit<User, 'id'> {
+  _id: number;
   /** Lower-cased email: the unique key, so sign-ups differing only in case collide. */
   email_normalized: string;
   /** ProfileUpdated events written in the same single-document update as the change they describe. */
@@ -15,7 +17,7 @@ const avatarSchema = new Schema({ hash: String, content_type: String }, { _id: f
 
 const userSchema = new Schema<UserDocument>(
   {
-    id: { type: Number, required: true },
+    _id: { type: Number, required: true },
     email: { type: String, required: true },
     email_normalized: { type: String, required: true },
     password_hash: { type: String, required: true },
@@ -38,7 +40,6 @@ const userSchema = new Schema<UserDocument>(
   },
   { collection: 'users', strict: true, versionKey: false, minimize: false },
 );
-userSchema.index({ id: 1 }, { unique: true });
 userSchema.index({ email_normalized: 1 }, { unique: true });
 userSchema.index({ phone: 1 });
 userSchema.index({ outbox_since: 1 }, { sparse: true });

@@ -10,17 +10,12 @@ const DUPLICATE_KEY = 11000;
 const { trusted } = mongoose;
 
 /** Fields that never leave the repository: the outbox is the relay's, the key is internal. */
-const INTERNAL_PROJECTION = { _id: 0, outbox: 0, outbox_since: 0, email_normalized: 0 } as const;
+const INTERNAL_PROJECTION = { outbox: 0, outbox_since: 0, email_normalized: 0 } as const;
 
 function toUser(document: UserDocument | null): User | null {
   if (!document) return null;
-  const {
-    outbox: _outbox,
-    email_normalized: _normalized,
-    ...user
-  } = document as UserDocument & { _id?: unknown };
-  delete (user as { _id?: unknown })._id;
-  return user as User;
+  const { _id, outbox: _outbox, outbox_since: _since, email_normalized: _normalized, ...user } = document;
+  return { id: _id, ...user };
 }
 
 export class EmailTakenError extends Error {}
@@ -70,7 +65,7 @@ export class UserRepository {
     try {
       const created = await this.users.create({
         ...user,
-        id,
+        _id: id,
         version: 1,
         email_normalized: user.email.toLowerCase(),
         outbox: [],
@@ -83,7 +78,7 @@ export class UserRepository {
   }
 
   async findById(id: number): Promise<User | null> {
-    return toUser(await this.users.findOne({ id }, INTERNAL_PROJECTION).lean<UserDocument>());
+    return toUser(await this.users.findOne({ _id: id }, INTERNAL_PROJECTION).lean<UserDocument>());
   }
 
   async findByEmail(email: string): Promise<User | null> {
@@ -96,7 +91,7 @@ export class UserRepository {
 
   async isPhoneTakenByAnother(phone: string, userId: number): Promise<boolean> {
     // trusted(): our own operator, exempt from the sanitizeFilter that guards user input.
-    return (await this.users.exists({ phone, id: trusted({ $ne: userId }) })) !== null;
+    return (await this.users.exists({ phone, _id: trusted({ $ne: userId }) })) !== null;
   }
 
   /**
@@ -112,7 +107,7 @@ export class UserRepository {
   ): Promise<User | null> {
     const updated = await this.users
       .findOneAndUpdate(
-        { id: userId, version: expectedVersion },
+        { _id: userId, version: expectedVersion },
         {
           $set: { ...changes, version: expectedVersion + 1 },
           $push: { outbox: event },
