@@ -19,7 +19,7 @@ interface Session {
 }
 
 interface UserDocument {
-  _id: number;
+  _id: string;
   email: string;
   first_name: string;
   last_name: string;
@@ -81,7 +81,7 @@ function profileOf(user: UserDocument, baseUrl: string) {
     ? `${baseUrl}/media/avatars/${user._id}/${user.avatar.hash}.${user.avatar.content_type.split('/')[1]}`
     : null;
   return {
-    id: user._id,
+    id: Number(user._id),
     email: user.email,
     first_name: user.first_name,
     last_name: user.last_name,
@@ -130,7 +130,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (req.method === 'GET') {
     const session = await sessionOf(req);
     if (!session) return send(res, 401, { detail: 'Authentication credentials were not provided.' });
-    const user = await users.findOne({ _id: session.userId }, { projection: PROJECTION });
+    const user = await users.findOne({ _id: String(session.userId) }, { projection: PROJECTION });
     if (!user) return send(res, 401, { detail: 'Authentication credentials were not provided.' });
     return send(res, 200, profileOf(user, baseUrl));
   }
@@ -145,7 +145,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const { first_name: firstName } = JSON.parse(await readBody(req)) as { first_name: string };
     // No projection: FerretDB implements none on findAndModify (as profile-api's repository notes).
     const user = await users.findOneAndUpdate(
-      { _id: session.userId },
+      { _id: String(session.userId) },
       { $set: { first_name: firstName }, $inc: { version: 1 } },
       { returnDocument: 'after' },
     );

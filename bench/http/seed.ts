@@ -93,8 +93,8 @@ export async function seedUsers(options: SeedOptions): Promise<BenchSession[]> {
 
   const direct = total - viaApi;
   if (direct === 0) return sessions;
-  const usersCollection = db.collection<{ _id: number }>('users');
-  const template = await usersCollection.findOne({ _id: sessions[0]!.userId });
+  const usersCollection = db.collection<{ _id: string }>('users');
+  const template = await usersCollection.findOne({ _id: String(sessions[0]!.userId) });
   if (!template) throw new Error('the user registered through the API is not in MongoDB');
 
   const counter = await db
@@ -112,7 +112,7 @@ export async function seedUsers(options: SeedOptions): Promise<BenchSession[]> {
     const email = `bench.${id}.${runTag}@example.com`;
     documents.push({
       ...template,
-      _id: id,
+      _id: String(id),
       email,
       email_normalized: email.toLowerCase(),
       first_name: 'Bench',

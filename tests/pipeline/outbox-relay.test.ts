@@ -33,8 +33,9 @@ describe('profile-api: outbox relay to Kafka', () => {
   async function outboxOf(userId: number): Promise<unknown[]> {
     const connection = await mongoose.createConnection(harness.api.config.mongoUrl).asPromise();
     const user = await connection
-      .collection<{ _id: number; outbox?: unknown[] }>('users')
-      .findOne({ _id: userId });
+      .collection<{ _id: string; outbox?: unknown[] }>('users')
+      .findOne({ _id: String(userId) });
+    if (!user) throw new Error(`user ${userId} is not in the database`);
     await connection.close();
     return (user?.outbox as unknown[]) ?? [];
   }

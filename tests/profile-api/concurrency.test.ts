@@ -32,8 +32,8 @@ describe('profile-api: concurrent updates of one profile', () => {
     const me = (await client.get('/users/profile/')).body.id as number;
     const users = mongoose
       .createConnection(harness.api.config.mongoUrl)
-      .collection<{ _id: number; version: number; outbox: unknown[] }>('users');
-    const before = (await users.findOne({ _id: me }))!;
+      .collection<{ _id: string; version: number; outbox: unknown[] }>('users');
+    const before = (await users.findOne({ _id: String(me) }))!;
 
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, index) => {
@@ -43,12 +43,12 @@ describe('profile-api: concurrent updates of one profile', () => {
     );
 
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(200));
-    const after = (await users.findOne({ _id: me }))!;
+    const after = (await users.findOne({ _id: String(me) }))!;
     expect(after.version).toBe(before.version + 20);
     // Each commit appended one event to the outbox; the relay moves them to Kafka, so every
     // event is either still in the outbox or on the topic, and none is in both or neither.
     const events = await waitFor('all 20 events to be published', async () => {
-      const stillQueued = ((await users.findOne({ _id: me }))!.outbox as StoredEvent[]) ?? [];
+      const stillQueued = ((await users.findOne({ _id: String(me) }))!.outbox as StoredEvent[]) ?? [];
       const published = reader.records
         .filter((record) => record.key === String(me))
         .map((record) => record.value);

@@ -1,7 +1,7 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
 import type { ProfileUpdatedEvent } from '@app/events';
 import type { KeyedLock } from '@app/service-kit';
-import { userModel, type UserDocument } from './user-model.ts';
+import { userKey, userModel, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
 
@@ -25,12 +25,12 @@ export class OutboxRepository {
       .find({ outbox_since: trusted({ $lte: olderThan }) }, { _id: 1 })
       .sort({ outbox_since: 1 })
       .limit(limit)
-      .lean<{ _id: number }[]>();
-    return documents.map((document) => document._id);
+      .lean<{ _id: string }[]>();
+    return documents.map((document) => Number(document._id));
   }
 
   async eventsOf(userId: number): Promise<ProfileUpdatedEvent[]> {
-    const document = await this.users.findOne({ _id: userId }, { outbox: 1 }).lean<UserDocument>();
+    const document = await this.users.findOne({ _id: userKey(userId) }, { outbox: 1 }).lean<UserDocument>();
     return document?.outbox ?? [];
   }
 
@@ -44,7 +44,7 @@ export class OutboxRepository {
       const remaining = (await this.eventsOf(userId)).filter((event) => !published.has(event.event_id));
       const oldest = remaining[0];
       await this.users.updateOne(
-        { _id: userId },
+        { _id: userKey(userId) },
         oldest
           ? { $set: { outbox: remaining, outbox_since: new Date(oldest.occurred_at) } }
           : { $set: { outbox: [] }, $unset: { outbox_since: 1 } },

@@ -2,9 +2,13 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import type { ProfileUpdatedEvent } from '@app/events';
 import type { User } from '../domain/user.ts';
 
-/** The user's integer id is the document's _id: FerretDB only uses an index for _id lookups. */
+/**
+ * The document's _id is the user's integer id as a string: FerretDB 1.24 uses its primary key only
+ * for string and ObjectId _ids (measured at 2,000 users: 10 ms by string _id, 66 ms by integer _id,
+ * ~90 ms by any other field, indexed or not).
+ */
 export interface UserDocument extends Omit<User, 'id'> {
-  _id: number;
+  _id: string;
   /** Lower-cased email: the unique key, so sign-ups differing only in case collide. */
   email_normalized: string;
   /** ProfileUpdated events written in the same single-document update as the change they describe. */
@@ -17,7 +21,7 @@ const avatarSchema = new Schema({ hash: String, content_type: String }, { _id: f
 
 const userSchema = new Schema<UserDocument>(
   {
-    _id: { type: Number, required: true },
+    _id: { type: String, required: true },
     email: { type: String, required: true },
     email_normalized: { type: String, required: true },
     password_hash: { type: String, required: true },
@@ -43,6 +47,8 @@ const userSchema = new Schema<UserDocument>(
 userSchema.index({ email_normalized: 1 }, { unique: true });
 userSchema.index({ phone: 1 });
 userSchema.index({ outbox_since: 1 }, { sparse: true });
+
+export const userKey = (userId: number): string => String(userId);
 
 export function userModel(connection: Connection): Model<UserDocument> {
   return connection.models.User ?? connection.model<UserDocument>('User', userSchema);

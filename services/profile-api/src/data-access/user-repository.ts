@@ -2,7 +2,7 @@ import mongoose, { type Connection, type Model } from 'mongoose';
 import type { KeyedLock } from '@app/service-kit';
 import type { ProfileUpdatedEvent } from '@app/events';
 import type { ProfileChanges, User } from '../domain/user.ts';
-import { userModel, type UserDocument } from './user-model.ts';
+import { userKey, userModel, type UserDocument } from './user-model.ts';
 
 export type NewUser = Omit<User, 'id' | 'version'>;
 
@@ -15,7 +15,7 @@ const INTERNAL_PROJECTION = { outbox: 0, outbox_since: 0, email_normalized: 0 } 
 function toUser(document: UserDocument | null): User | null {
   if (!document) return null;
   const { _id, outbox: _outbox, outbox_since: _since, email_normalized: _normalized, ...user } = document;
-  return { id: _id, ...user };
+  return { id: Number(_id), ...user };
 }
 
 export class EmailTakenError extends Error {}
@@ -65,7 +65,7 @@ export class UserRepository {
     try {
       const created = await this.users.create({
         ...user,
-        _id: id,
+        _id: userKey(id),
         version: 1,
         email_normalized: user.email.toLowerCase(),
         outbox: [],
@@ -78,7 +78,7 @@ export class UserRepository {
   }
 
   async findById(id: number): Promise<User | null> {
-    return toUser(await this.users.findOne({ _id: id }, INTERNAL_PROJECTION).lean<UserDocument>());
+    return toUser(await this.users.findOne({ _id: userKey(id) }, INTERNAL_PROJECTION).lean<UserDocument>());
   }
 
   async findByEmail(email: string): Promise<User | null> {
@@ -91,7 +91,7 @@ export class UserRepository {
 
   async isPhoneTakenByAnother(phone: string, userId: number): Promise<boolean> {
     // trusted(): our own operator, exempt from the sanitizeFilter that guards user input.
-    return (await this.users.exists({ phone, _id: trusted({ $ne: userId }) })) !== null;
+    return (await this.users.exists({ phone, _id: trusted({ $ne: userKey(userId) }) })) !== null;
   }
 
   /**
@@ -107,7 +107,7 @@ export class UserRepository {
   ): Promise<User | null> {
     const updated = await this.users
       .findOneAndUpdate(
-        { _id: userId, version: expectedVersion },
+        { _id: userKey(userId), version: expectedVersion },
         {
           $set: { ...changes, version: expectedVersion + 1 },
           $push: { outbox: event },
