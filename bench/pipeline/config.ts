@@ -1,0 +1,156 @@
+/** The knobs of the pipeline benchmark, all from the environment, each bounded so a run always ends. */
+export interface WorkerRunSpec {
+  /** provider-sim's simulated latency (PUT /_faults {latency_ms}) during the run. */
+  latencyMs: number;
+  /** loyalty-sync processes in the consumer group. */
+  workers: number;
+}
+
+export const PHASES = ['e2e', 'throughput'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface PipelineBenchConfig {
+  phases: Phase[];
+  /** PATCHes per second of the end-to-end run, scheduled by the clock (open loop). */
+  e2eRate: number;
+  /** Seconds of the measured end-to-end run. */
+  e2eSeconds: number;
+  /** Seconds of an unmeasured run at the same rate before it (JIT, connection pools, caches). */
+  e2eWarmupSeconds: number;
+  /** Longest wait after the last PATCH for its update to reach the provider. */
+  e2eDrainSeconds: number;
+  /** Users (each with a session) the PATCHes rotate across. */
+  users: number;
+  /** Of those, how many register and log in through the API (the rest are inserted directly). */
+  apiUsers: number;
+  /** Synthetic events per throughput run with a fast provider (latency 0). */
+  events: number;
+  /** The same for runs with a slow provider (latency > 0), so each run stays near a minute. */
+  slowEvents: number;
+  /** Distinct users (keys) the synthetic events are spread over. */
+  eventUsers: number;
+  runs: WorkerRunSpec[];
+  /** Events of the database probe before the throughput runs (0: no probe). */
+  probeEvents: number;
+  /** Longest a throughput run may take before it is reported as incomplete. */
+  runTimeoutS: number;
+  /** Entry script of loyalty-sync; another path benchmarks a variant (e.g. a patched copy under /tmp). */
+  workerScript: string | undefined;
+  workerLogLevel: string;
+  /** More environment for every worker (BENCH_WORKER_ENV, a JSON object), e.g. a variant's switches. */
+  workerEnv: Record<string, string>;
+  /** Workers run under --cpu-prof; a summary of each profile is printed. */
+  profile: boolean;
+  /** Upper bound on the whole run; past it everything is stopped and the run fails. */
+  timeoutS: number;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function phasesFrom(raw: string | undefined): Phase[] {
+  if (!raw) return [...PHASES];
+  const names = raw
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!(PHASES as readonly string[]).includes(name)) {
+      throw new Error(`BENCH_PHASES: unknown phase "${name}" (known: ${PHASES.join(', ')})`);
+    }
+  }
+  return names as Phase[];
+}
+
+/** "0x1,0x3,50x1,50x3": provider latency in ms × workers. */
+function runsFrom(raw: string | undefined): WorkerRunSpec[] {
+  const text = raw || '0x1,0x3,50x1,50x3';
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const match = /^(\d+)x(\d+)$/.exec(item);
+      const latencyMs = Number(match?.[1]);
+      const workers = Number(match?.[2]);
+      if (!match || latencyMs > 10_000 || workers < 1 || workers > 12) {
+        throw new Error(
+          `BENCH_WORKER_RUNS: "${item}" is not <latency ms 0..10000>x<workers 1..12>, e.g. 0x1,50x3`,
+        );
+      }
+      return { latencyMs, workers };
+    });
+}
+
+function workerEnvFrom(raw: string | undefined): Record<string, string> {
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error('BENCH_WORKER_ENV must be a JSON object of strings, e.g. {"LOG_LEVEL":"info"}');
+  }
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    Array.isArray(parsed) ||
+    !Object.values(parsed).every((value) => typeof value === 'string')
+  ) {
+    throw new Error('BENCH_WORKER_ENV must be a JSON object of strings, e.g. {"LOG_LEVEL":"info"}');
+  }
+  return parsed as Record<string, string>;
+}
+
+export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): PipelineBenchConfig {
+  const phases = phasesFrom(env.BENCH_PHASES);
+  const e2eRate = intFrom(env, 'BENCH_E2E_RATE', 200, 1, 5_000);
+  const e2eSeconds = intFrom(env, 'BENCH_E2E_SECONDS', 60, 1, 600);
+  const e2eWarmupSeconds = intFrom(env, 'BENCH_E2E_WARMUP_S', 5, 0, 60);
+  const e2eDrainSeconds = intFrom(env, 'BENCH_E2E_DRAIN_S', 30, 1, 300);
+  const users = intFrom(env, 'BENCH_E2E_USERS', 200, 1, 10_000);
+  const apiUsers = Math.min(users, intFrom(env, 'BENCH_API_USERS', 4, 1, 100));
+  const events = intFrom(env, 'BENCH_WORKER_EVENTS', 20_000, 100, 500_000);
+  const slowEvents = intFrom(env, 'BENCH_WORKER_SLOW_EVENTS', 6_000, 100, 500_000);
+  const eventUsers = intFrom(env, 'BENCH_WORKER_USERS', 5_000, 1, 500_000);
+  const runs = runsFrom(env.BENCH_WORKER_RUNS);
+  const probeEvents = intFrom(env, 'BENCH_DB_PROBE_EVENTS', 3_000, 0, 100_000);
+  const runTimeoutS = intFrom(env, 'BENCH_WORKER_RUN_TIMEOUT_S', 90, 5, 3_600);
+  const workerLogLevel = env.BENCH_WORKER_LOG_LEVEL || 'warn';
+  if (!LOG_LEVELS.includes(workerLogLevel)) {
+    throw new Error(`BENCH_WORKER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const workerEnv = workerEnvFrom(env.BENCH_WORKER_ENV);
+  // Each phase's load, plus generous room for containers, seeding, process starts and draining.
+  const e2eS = phases.includes('e2e') ? e2eWarmupSeconds + e2eSeconds + e2eDrainSeconds + 180 : 0;
+  const throughputS = phases.includes('throughput') ? runs.length * (runTimeoutS + 90) : 0;
+  const timeoutS = intFrom(env, 'BENCH_TIMEOUT_S', e2eS + throughputS + 300, 30, 6 * 3600);
+  return {
+    phases,
+    e2eRate,
+    e2eSeconds,
+    e2eWarmupSeconds,
+    e2eDrainSeconds,
+    users,
+    apiUsers,
+    events,
+    slowEvents,
+    eventUsers,
+    runs,
+    probeEvents,
+    runTimeoutS,
+    workerScript: env.BENCH_WORKER_SCRIPT || undefined,
+    workerLogLevel,
+    workerEnv,
+    profile: env.BENCH_PROFILE === '1' || env.BENCH_PROFILE === 'true',
+    timeoutS,
+  };
+}

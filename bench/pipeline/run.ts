@@ -1,0 +1,561 @@
+/**
+ * Pipeline benchmark: profile-api → outbox relay → Kafka → loyalty-sync → loyalty card service
+ * (provider-sim), on real containers, every service a process of its own.
+ *
+ *   pnpm bench:pipeline            (node --conditions=source bench/pipeline/run.ts)
+ *
+ * 1. End-to-end latency: PATCH /users/profile-with-loyalty/ at BENCH_E2E_RATE (200) per second for
+ *    BENCH_E2E_SECONDS (60), open loop, across BENCH_E2E_USERS (200) users; from each answer to
+ *    provider-sim applying that update (its customer history's applied_at).
+ * 2. Worker throughput: BENCH_WORKER_EVENTS (20000) synthetic events (BENCH_WORKER_SLOW_EVENTS, 6000,
+ *    with a slow provider) over BENCH_WORKER_USERS (5000) users, produced first; then the worker(s)
+ *    start. BENCH_WORKER_RUNS (0x1,0x3,50x1,50x3): provider latency ms × workers.
+ *
+ * Also: BENCH_PHASES (e2e,throughput), BENCH_E2E_WARMUP_S (5), BENCH_E2E_DRAIN_S (30),
+ * BENCH_API_USERS (4), BENCH_WORKER_RUN_TIMEOUT_S (120), BENCH_WORKER_LOG_LEVEL (warn),
+ * BENCH_WORKER_SCRIPT (a variant's start.ts), BENCH_PROFILE (0; workers under --cpu-prof),
+ * BENCH_TIMEOUT_S; MONGO_URL / REDIS_URL / KAFKA_BROKERS name running services instead of containers.
+ * Prints tables and writes .bench/pipeline.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { Redis } from 'ioredis';
+import mongoose from 'mongoose';
+import { ensureTopics } from '@app/kafka';
+import { summarizeProfile } from '../http/cpu-profile.ts';
+import { containerCpuMeter, startServer, type ServerProcess } from '../http/processes.ts';
+import { seedUsers, type BenchSession } from '../http/seed.ts';
+import { readPipelineConfig, type PipelineBenchConfig } from './config.ts';
+import { probeDatabase, type DbProbeResult } from './db-probe.ts';
+import { LOYALTY_PATH, driveUpdates, matchDeliveries, type EndToEndFigures } from './e2e.ts';
+import { ProviderSimClient } from './provider.ts';
+import {
+  busiest,
+  partitionSlotMs,
+  renderEndToEnd,
+  renderTargets,
+  renderThroughput,
+  targetRows,
+} from './report.ts';
+import { cpuWindow, formatCores, sleep, type CpuMeters } from './stats.ts';
+import { runThroughput, type ThroughputContext, type ThroughputResult } from './throughput.ts';
+import { startWorker, workerFigures, workerScript } from './workers.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const OUTPUT_DIR = path.join(ROOT, '.bench');
+const OUTPUT = path.join(OUTPUT_DIR, 'pipeline.json');
+const PROFILE_DIR = path.join(OUTPUT_DIR, 'cpu-prof');
+const SESSION_TTL_SECONDS = 3_600;
+const CLEANUP_STEP_TIMEOUT_MS = 30_000;
+const LOYALTY_API_KEY = 'bench-loyalty-api-key';
+/** High enough that no bench user is ever throttled, while the throttle check itself still runs. */
+const UNTHROTTLED = '1000000/min';
+const E2E_PARTITIONS = 12;
+/** Before measuring: one PATCH must reach the provider within this long (the pipeline works). */
+const FIRST_DELIVERY_TIMEOUT_MS = 60_000;
+/** Draining ends once the provider applied nothing new for this long. */
+const QUIET_MS = 2_000;
+
+/** Undo steps, run last-in first-out, once, whatever stops the run. */
+class Cleanup {
+  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
+  private running: Promise<void> | undefined;
+
+  add(name: string, run: () => Promise<unknown>): void {
+    this.steps.push({ name, run });
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (let step = this.steps.pop(); step; step = this.steps.pop()) {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            step.run(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error('timed out')), CLEANUP_STEP_TIMEOUT_MS);
+            }),
+          ]);
+        } catch (error) {
+          console.error(`cleanup: ${step.name} failed: ${String(error)}`);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+    })();
+    return this.running;
+  }
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+interface Shared {
+  config: PipelineBenchConfig;
+  cleanup: Cleanup;
+  tag: string;
+  urls: { mongoUrl: string; redisUrl: string; kafkaBrokers: string };
+  kafka: Kafka;
+  provider: ProviderSimClient;
+  providerProcess: ServerProcess;
+  containerMeters: CpuMeters;
+  /** Databases this run created, dropped at the end. */
+  databases: Set<string>;
+  serverEnv: NodeJS.ProcessEnv;
+}
+
+interface EndToEndRecord {
+  figures: EndToEndFigures;
+  cores: Record<string, number | undefined>;
+  drainMs: number;
+  worker: Awaited<ReturnType<typeof workerFigures>>;
+}
+
+/**
+ * Polls provider-sim until it applied at least `count` updates and then nothing more for
+ * QUIET_MS (a PATCH that timed out here may still have been committed, and is delivered too),
+ * or the time is up.
+ */
+async function waitForApplied(
+  provider: ProviderSimClient,
+  count: number,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let applied = (await provider.stats()).applied;
+  let changedAt = Date.now();
+  while (Date.now() < deadline && (applied < count || Date.now() - changedAt < QUIET_MS)) {
+    await sleep(100);
+    const now = (await provider.stats()).applied;
+    if (now !== applied) changedAt = Date.now();
+    applied = now;
+  }
+  return applied;
+}
+
+async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
+  const { config, cleanup, tag, urls, provider } = shared;
+  const database = `bench_pipeline_${tag}_e2e`;
+  shared.databases.add(database);
+  const mongoUrl = withDatabase(urls.mongoUrl, database);
+  const topic = `bench.pipeline.${tag}.e2e`;
+  await ensureTopics(shared.kafka, [{ topic, numPartitions: E2E_PARTITIONS }]);
+  await provider.reset();
+
+  const { freePort } = await import('@app/testkit');
+  const api = await startServer({
+    name: 'profile-api',
+    script: fileURLToPath(import.meta.resolve('@app/profile-api')),
+    port: await freePort(),
+    env: {
+      ...shared.serverEnv,
+      HOST: '127.0.0.1',
+      MONGO_URL: mongoUrl,
+      REDIS_URL: urls.redisUrl,
+      KAFKA_BROKERS: urls.kafkaBrokers,
+      PROFILE_EVENTS_TOPIC: topic,
+      SECRET_KEY: 'bench-secret-key-with-at-least-32-characters',
+      ADMIN_TOKEN: 'bench-admin-token-0123456789',
+      SMS_GATEWAY: 'log',
+      LOG_LEVEL: 'warn',
+      THROTTLING_SETTINGS: JSON.stringify({
+        login: UNTHROTTLED,
+        register: UNTHROTTLED,
+        'profile-update': UNTHROTTLED,
+        'phone-verification': UNTHROTTLED,
+      }),
+    },
+  });
+  cleanup.add('profile-api', () => api.stop());
+  const worker = await startWorker({
+    name: 'loyalty-sync-e2e',
+    script: workerScript(config.workerScript),
+    env: {
+      ...shared.serverEnv,
+      LOG_LEVEL: config.workerLogLevel,
+      KAFKA_BROKERS: urls.kafkaBrokers,
+      // profile-api's database: the live settings are shared as in the stack.
+      MONGO_URL: mongoUrl,
+      REDIS_URL: urls.redisUrl,
+      PROFILE_EVENTS_TOPIC: topic,
+      CONSUMER_GROUP: `bench-pipeline-${tag}-e2e`,
+      CUSTOMER_LOYALTY_CARD_SERVICE: JSON.stringify({
+        enabled: true,
+        base_url: provider.url,
+        api_key: LOYALTY_API_KEY,
+        timeout_ms: 5_000,
+        sync_all_updates: false,
+      }),
+      ...config.workerEnv,
+    },
+  });
+  cleanup.add('loyalty-sync (e2e)', () => worker.stop());
+  console.log(
+    `profile-api pid ${api.pid} (LOG_LEVEL=warn, throttling ${UNTHROTTLED}), loyalty-sync pid ${worker.pid} ` +
+      `(LOG_LEVEL=${config.workerLogLevel}), topic ${topic} (${E2E_PARTITIONS} partitions)`,
+  );
+
+  const admin = await mongoose.createConnection(mongoUrl, { serverSelectionTimeoutMS: 10_000 }).asPromise();
+  const redis = new Redis(urls.redisUrl, { maxRetriesPerRequest: 3 });
+  let sessions: BenchSession[] = [];
+  cleanup.add('e2e sessions', async () => {
+    const keys = sessions.map((session) => `session:${session.sessionId}`);
+    for (let start = 0; start < keys.length; start += 500) await redis.del(...keys.slice(start, start + 500));
+    await Promise.allSettled([redis.quit(), admin.close()]);
+  });
+  if (!admin.db) throw new Error('no MongoDB database handle');
+  const seedStarted = Date.now();
+  sessions = await seedUsers({
+    apiUrl: api.url,
+    db: admin.db,
+    redis,
+    total: config.users,
+    viaApi: config.apiUsers,
+    runTag: tag,
+    sessionTtlSeconds: SESSION_TTL_SECONDS,
+  });
+  const rotation = shuffled(sessions);
+  console.log(
+    `seeded ${sessions.length} users + sessions (${config.apiUsers} through the API) in ${Date.now() - seedStarted} ms`,
+  );
+
+  // The pipeline works before anything is measured: one update reaches the provider.
+  const first = await driveUpdates({
+    apiUrl: api.url,
+    sessions: rotation,
+    rate: 1,
+    seconds: 1,
+    markerPrefix: `c${tag}-`,
+  });
+  const check = first.updates[0];
+  if (!check?.committed) throw new Error(`the first PATCH ${LOYALTY_PATH} failed: status ${check?.status}`);
+  let expected = 1;
+  if ((await waitForApplied(provider, expected, FIRST_DELIVERY_TIMEOUT_MS)) < expected) {
+    throw new Error(`no update reached provider-sim within ${FIRST_DELIVERY_TIMEOUT_MS} ms`);
+  }
+  console.log(`first update delivered ${Date.now() - check.answeredAt!} ms after its answer`);
+
+  let index = 1;
+  if (config.e2eWarmupSeconds > 0) {
+    const warm = await driveUpdates({
+      apiUrl: api.url,
+      sessions: rotation,
+      rate: config.e2eRate,
+      seconds: config.e2eWarmupSeconds,
+      markerPrefix: `w${tag}-`,
+      firstIndex: index,
+    });
+    index += warm.updates.length;
+    expected += warm.updates.filter((update) => update.committed).length;
+    const applied = await waitForApplied(provider, expected, config.e2eDrainSeconds * 1000);
+    const answered = warm.updates.filter((update) => update.answeredAt !== undefined);
+    const apiMs = answered.reduce((sum, update) => sum + update.answeredAt! - update.sentAt, 0);
+    console.log(
+      `warm-up: ${warm.updates.length} PATCHes in ${config.e2eWarmupSeconds} s, ${expected - 1} committed ` +
+        `(mean answer ${answered.length ? (apiMs / answered.length).toFixed(0) : '-'} ms), ` +
+        `provider applied ${applied - 1}`,
+    );
+  }
+
+  const meters: CpuMeters = {
+    'profile-api': () => api.cpuMs(),
+    'loyalty-sync': () => worker.cpuMs(),
+    'provider-sim': () => shared.providerProcess.cpuMs(),
+    ...shared.containerMeters,
+  };
+  const cpu = cpuWindow(meters);
+  console.log(
+    `measuring: ${config.e2eRate} PATCH/s for ${config.e2eSeconds} s (open loop), ${rotation.length} users`,
+  );
+  const drive = await driveUpdates({
+    apiUrl: api.url,
+    sessions: rotation,
+    rate: config.e2eRate,
+    seconds: config.e2eSeconds,
+    markerPrefix: `m${tag}-`,
+    firstIndex: index,
+  });
+  const cores = cpu.cores();
+  expected += drive.updates.filter((update) => update.committed).length;
+  const drainStarted = Date.now();
+  await waitForApplied(provider, expected, config.e2eDrainSeconds * 1000);
+  const drainMs = Date.now() - drainStarted;
+  const histories = await provider.histories(sessions.map((session) => session.userId));
+  const figures = matchDeliveries(drive, Math.round(config.e2eRate * config.e2eSeconds), histories);
+  const record = { figures, cores, drainMs, worker: await workerFigures(worker) };
+  await worker.stop();
+  await api.stop();
+  return record;
+}
+
+/** The worker's database work alone, at one lane per partition (see db-probe.ts). */
+async function databaseProbe(shared: Shared): Promise<DbProbeResult> {
+  const database = `bench_pipeline_${shared.tag}_probe`;
+  shared.databases.add(database);
+  const result = await probeDatabase(withDatabase(shared.urls.mongoUrl, database), {
+    lanes: 12,
+    events: shared.config.probeEvents,
+    users: Math.min(shared.config.eventUsers, shared.config.probeEvents),
+    meters: shared.containerMeters,
+  });
+  const d = (x: { p50: number; p99: number } | undefined) =>
+    x ? `p50 ${x.p50.toFixed(1)} / p99 ${x.p99.toFixed(1)} ms` : '-';
+  console.log(
+    `database probe (the worker's applied-version lookup + record per event, 12 lanes, no Kafka/HTTP): ` +
+      `${result.eventsPerSec.toFixed(0)} events/s over ${result.events} events; lookup ${d(result.lookup)}, ` +
+      `record ${d(result.record)}; busy cores: ${formatCores(result.cores)}`,
+  );
+  return result;
+}
+
+async function throughputPhase(shared: Shared): Promise<ThroughputResult[]> {
+  const { config } = shared;
+  if (config.profile) mkdirSync(PROFILE_DIR, { recursive: true });
+  const ctx: ThroughputContext = {
+    kafka: shared.kafka,
+    brokers: shared.urls.kafkaBrokers,
+    redisUrl: shared.urls.redisUrl,
+    mongoUrlFor: (database) => {
+      shared.databases.add(database);
+      return withDatabase(shared.urls.mongoUrl, database);
+    },
+    provider: shared.provider,
+    providerProcess: shared.providerProcess,
+    workerScript: workerScript(config.workerScript),
+    workerLogLevel: config.workerLogLevel,
+    workerEnv: config.workerEnv,
+    loyaltyApiKey: LOYALTY_API_KEY,
+    containerMeters: shared.containerMeters,
+    onCleanup: (name, step) => shared.cleanup.add(name, step),
+    profileDir: config.profile ? PROFILE_DIR : undefined,
+    tag: shared.tag,
+  };
+  const results: ThroughputResult[] = [];
+  for (const [i, run] of config.runs.entries()) {
+    const events = run.latencyMs > 0 ? config.slowEvents : config.events;
+    const result = await runThroughput(ctx, {
+      index: i + 1,
+      latencyMs: run.latencyMs,
+      workers: run.workers,
+      events,
+      users: Math.min(config.eventUsers, events),
+      timeoutS: config.runTimeoutS,
+    });
+    results.push(result);
+    const slot = partitionSlotMs(result);
+    console.log(
+      `  latency ${run.latencyMs} ms, ${run.workers} worker(s): ${result.eventsPerSec.toFixed(0)} events/s ` +
+        `(${result.eventsPerSecPerWorker.toFixed(0)} per worker; ${result.overallEventsPerSec.toFixed(0)} incl. start-up), ` +
+        `${result.applied}/${result.events} applied in ${result.measuredS.toFixed(1)} s` +
+        `${result.complete ? '' : ' (TIMEOUT)'}; produced in ${result.produceMs.toFixed(0)} ms, ` +
+        `workers ready in ${result.startMs.toFixed(0)} ms, ${result.appliedBeforeAllReady} applied before all were; ` +
+        `${slot === undefined ? '' : `${slot.toFixed(1)} ms per event per partition; `}` +
+        `busy cores: ${formatCores(result.cores)}; per worker applied: ` +
+        `${result.perWorker.map((worker) => worker.applied).join('/')}` +
+        `${result.duplicates > 0 ? `; ${result.duplicates} DUPLICATE applications` : ''}` +
+        `; order checked for ${result.checkedUsers} users: ${result.outOfOrderUsers} out of order`,
+    );
+    for (const file of result.profiles) {
+      console.log(`\n${summarizeProfile(file, 20, [result.window], ' during the measured window')}\n`);
+    }
+  }
+  return results;
+}
+
+async function main(config: PipelineBenchConfig, cleanup: Cleanup): Promise<void> {
+  const tag = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const startedAt = new Date();
+  const loadAverageAtStart = os.loadavg()[0]!;
+  console.log(
+    `bench:pipeline  node ${process.version}, ${os.cpus().length} cores (load average ${loadAverageAtStart.toFixed(1)}); ` +
+      `phases ${config.phases.join(', ')}`,
+  );
+  if (loadAverageAtStart > os.cpus().length / 2) {
+    console.log('warning: the machine is already busy; other work on it will skew the figures');
+  }
+
+  const { startStack } = await import('@app/testkit');
+  const stack = await startStack();
+  cleanup.add('containers', () => stack.stop());
+  const images = {
+    mongo: stack.containers.mongo?.image ?? 'given by MONGO_URL',
+    redis: stack.containers.redis?.image ?? 'given by REDIS_URL',
+    kafka: stack.containers.kafka?.image ?? 'given by KAFKA_BROKERS',
+  };
+  console.log(`MongoDB: ${images.mongo}; Redis: ${images.redis}; Kafka: ${images.kafka}`);
+  const containerMeters: CpuMeters = {};
+  for (const [name, url] of [
+    ['db', stack.containers.mongo ? new URL(stack.urls.mongoUrl).port : undefined],
+    ['kafka', stack.containers.kafka ? stack.urls.kafkaBrokers.split(':').at(-1) : undefined],
+  ] as const) {
+    const meter = url ? containerCpuMeter(Number(url)) : undefined;
+    if (meter) containerMeters[name] = meter;
+  }
+
+  const kafka = new Kafka({
+    clientId: `bench-pipeline-${tag}`,
+    brokers: stack.urls.kafkaBrokers.split(','),
+    logLevel: logLevel.ERROR,
+  });
+  const databases = new Set<string>();
+  cleanup.add('bench databases and topics', async () => {
+    const connection = await mongoose
+      .createConnection(stack.urls.mongoUrl, { serverSelectionTimeoutMS: 10_000 })
+      .asPromise();
+    try {
+      for (const database of databases) await connection.useDb(database).dropDatabase();
+    } finally {
+      await connection.close();
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`bench.pipeline.${tag}.`));
+      if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 10_000 });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  const { freePort } = await import('@app/testkit');
+  const serverEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' };
+  const providerProcess = await startServer({
+    name: 'provider-sim',
+    script: fileURLToPath(import.meta.resolve('@app/provider-sim')),
+    port: await freePort(),
+    env: { ...serverEnv, HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOYALTY_API_KEY },
+  });
+  cleanup.add('provider-sim', () => providerProcess.stop());
+  const provider = new ProviderSimClient(providerProcess.url);
+  console.log(`provider-sim pid ${providerProcess.pid} at ${provider.url}`);
+
+  const shared: Shared = {
+    config,
+    cleanup,
+    tag,
+    urls: stack.urls,
+    kafka,
+    provider,
+    providerProcess,
+    containerMeters,
+    databases,
+    serverEnv,
+  };
+
+  let e2e: EndToEndRecord | undefined;
+  if (config.phases.includes('e2e')) {
+    console.log('\n== end-to-end latency: PATCH answered → provider-sim applied ==');
+    e2e = await endToEnd(shared);
+    console.log(`\n${renderEndToEnd(e2e.figures)}`);
+    console.log(
+      `busy cores while measuring: ${formatCores(e2e.cores)} (busiest: ${busiest(e2e.cores)}); drained in ${e2e.drainMs} ms; ` +
+        `worker: ${e2e.worker.applied} applied, provider call ${e2e.worker.providerCallMeanMs?.toFixed(1) ?? '-'} ms mean`,
+    );
+  }
+
+  let throughput: ThroughputResult[] = [];
+  let probe: DbProbeResult | undefined;
+  if (config.phases.includes('throughput')) {
+    console.log(
+      `\n== worker throughput: ${config.events} events (provider latency 0), ${config.slowEvents} ` +
+        `(latency > 0), over up to ${config.eventUsers} users, produced before the workers start ==`,
+    );
+    if (config.probeEvents > 0) probe = await databaseProbe(shared);
+    throughput = await throughputPhase(shared);
+    console.log(`\n${renderThroughput(throughput)}`);
+    console.log(
+      '\nevents/s: from every worker ready to the last event applied; incl. start: from the first worker ready. ' +
+        'ms/event/partition: 12 partitions ÷ events/s — the time one event holds its partition, since a ' +
+        'partition is handled one record at a time.',
+    );
+  }
+
+  const targets = targetRows(e2e?.figures, throughput);
+  console.log(`\n== targets ==\n${renderTargets(targets)}`);
+
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  writeFileSync(
+    OUTPUT,
+    `${JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        loadAverageAtStart,
+        config,
+        environment: {
+          node: process.version,
+          cpus: os.cpus().length,
+          cpuModel: os.cpus()[0]?.model,
+          images,
+          workerScript: workerScript(config.workerScript),
+        },
+        endToEnd: e2e && {
+          ...e2e.figures,
+          busyCores: e2e.cores,
+          drainMs: e2e.drainMs,
+          worker: e2e.worker,
+        },
+        databaseProbe: probe,
+        throughput: throughput.map(({ window: _window, ...result }) => result),
+        targets,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`figures written to ${path.relative(process.cwd(), OUTPUT) || OUTPUT}`);
+}
+
+const config = readPipelineConfig();
+// kafkajs 2.2.4 arms a timer with a negative delay (RequestQueue), which Node 24 warns about and runs
+// at once: harmless, and printed on every run otherwise. Every other warning is still printed.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'TimeoutNegativeWarning')
+    console.error(`warning: ${warning.stack ?? warning.message}`);
+});
+// The settings testcontainers needs on this machine (as scripts/test.sh sets them); the run's own
+// cleanup removes what it started, so no reaper container is needed.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+
+const cleanup = new Cleanup();
+const abort = (reason: string, code: number) => {
+  console.error(`\nbench:pipeline: ${reason}; stopping everything it started`);
+  void cleanup.run().finally(() => process.exit(code));
+};
+process.once('SIGINT', () => abort('interrupted', 130));
+process.once('SIGTERM', () => abort('terminated', 143));
+const deadline = setTimeout(
+  () => abort(`over BENCH_TIMEOUT_S=${config.timeoutS}`, 1),
+  config.timeoutS * 1000,
+);
+deadline.unref();
+
+try {
+  await main(config, cleanup);
+} catch (error) {
+  console.error(
+    `bench:pipeline failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  process.exitCode = 1;
+} finally {
+  await cleanup.run();
+  clearTimeout(deadline);
+}
