@@ -218,6 +218,7 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
     const keys = sessions.map((session) => `session:${session.sessionId}`);
     for (let start = 0; start < keys.length; start += 500) await redis.del(...keys.slice(start, start + 500));
     await Promise.allSettled([redis.quit(), admin.close()]);
+    redis.disconnect();
   });
   if (!admin.db) throw new Error('no MongoDB database handle');
   const seedStarted = Date.now();
@@ -558,4 +559,6 @@ try {
 } finally {
   await cleanup.run();
   clearTimeout(deadline);
+  // A client of a service that went away (e.g. ioredis reconnecting) must not keep the process alive.
+  process.exit();
 }

@@ -53,7 +53,9 @@ export function cpuWindow(meters: CpuMeters): { cores: () => Record<string, numb
       return Object.fromEntries(
         Object.entries(meters).map(([name, meter]) => {
           const [start, end] = [before[name], meter()];
-          return [name, start === undefined || end === undefined ? undefined : (end - start) / elapsedMs];
+          // A process that went away mid-window reads lower than before: no figure then.
+          const valid = start !== undefined && end !== undefined && end >= start;
+          return [name, valid ? (end - start) / elapsedMs : undefined];
         }),
       );
     },
