@@ -1,3 +1,4 @@
+import { waitFor } from '@app/testkit';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@app/service-kit';
@@ -194,7 +195,9 @@ describe('loyalty card client', () => {
       message: 'loyalty card service did not answer within 100 ms',
     });
     expect(outcomes).toEqual(['timeout']);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor('the provider to see the request aborted', () => provider.aborted() >= 1, {
+      timeoutMs: 2_000,
+    });
     expect(provider.aborted()).toBe(1);
   });
 

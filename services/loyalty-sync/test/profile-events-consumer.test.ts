@@ -1,3 +1,4 @@
+import { waitFor } from '@app/testkit';
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger } from '@app/service-kit';
 import type { BreakerState } from '../src/data-access/loyalty-card-client.ts';
@@ -199,7 +200,7 @@ describe('profile events consumer', () => {
 
     expect(await fake.batch(6, [message(3, valid(1))])).toEqual([]);
     expect([...fake.paused]).toEqual([6]);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await waitFor('the partition to resume', () => fake.paused.size === 0, { timeoutMs: 2_000 });
     expect(fake.paused.size).toBe(0);
     await consumer.stop();
   });
