@@ -30,8 +30,6 @@ export interface PipelineBenchConfig {
   /** Distinct users (keys) the synthetic events are spread over. */
   eventUsers: number;
   runs: WorkerRunSpec[];
-  /** Events of the database probe before the throughput runs (0: no probe). */
-  probeEvents: number;
   /** Longest a throughput run may take before it is reported as incomplete. */
   runTimeoutS: number;
   /** Entry script of loyalty-sync; another path benchmarks a variant (e.g. a patched copy under /tmp). */
@@ -122,7 +120,6 @@ export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): Pipeli
   const slowEvents = intFrom(env, 'BENCH_WORKER_SLOW_EVENTS', 6_000, 100, 500_000);
   const eventUsers = intFrom(env, 'BENCH_WORKER_USERS', 5_000, 1, 500_000);
   const runs = runsFrom(env.BENCH_WORKER_RUNS);
-  const probeEvents = intFrom(env, 'BENCH_DB_PROBE_EVENTS', 3_000, 0, 100_000);
   const runTimeoutS = intFrom(env, 'BENCH_WORKER_RUN_TIMEOUT_S', 90, 5, 3_600);
   const workerLogLevel = env.BENCH_WORKER_LOG_LEVEL || 'warn';
   if (!LOG_LEVELS.includes(workerLogLevel)) {
@@ -145,7 +142,6 @@ export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): Pipeli
     slowEvents,
     eventUsers,
     runs,
-    probeEvents,
     runTimeoutS,
     workerScript: env.BENCH_WORKER_SCRIPT || undefined,
     workerLogLevel,

@@ -30,7 +30,6 @@ import { summarizeProfile } from '../http/cpu-profile.ts';
 import { containerCpuMeter, startServer, type ServerProcess } from '../http/processes.ts';
 import { seedUsers, type BenchSession } from '../http/seed.ts';
 import { readPipelineConfig, type PipelineBenchConfig } from './config.ts';
-import { probeDatabase, type DbProbeResult } from './db-probe.ts';
 import { LOYALTY_PATH, driveUpdates, matchDeliveries, type EndToEndFigures } from './e2e.ts';
 import { ProviderSimClient } from './provider.ts';
 import {
@@ -305,26 +304,6 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
   return record;
 }
 
-/** The worker's database work alone, at one lane per partition (see db-probe.ts). */
-async function databaseProbe(shared: Shared): Promise<DbProbeResult> {
-  const database = `bench_pipeline_${shared.tag}_probe`;
-  shared.databases.add(database);
-  const result = await probeDatabase(withDatabase(shared.urls.mongoUrl, database), {
-    lanes: 12,
-    events: shared.config.probeEvents,
-    users: Math.min(shared.config.eventUsers, shared.config.probeEvents),
-    meters: shared.containerMeters,
-  });
-  const d = (x: { p50: number; p99: number } | undefined) =>
-    x ? `p50 ${x.p50.toFixed(1)} / p99 ${x.p99.toFixed(1)} ms` : '-';
-  console.log(
-    `database probe (the worker's applied-version lookup + record per event, 12 lanes, no Kafka/HTTP): ` +
-      `${result.eventsPerSec.toFixed(0)} events/s over ${result.events} events; lookup ${d(result.lookup)}, ` +
-      `record ${d(result.record)}; busy cores: ${formatCores(result.cores)}`,
-  );
-  return result;
-}
-
 async function throughputPhase(shared: Shared): Promise<ThroughputResult[]> {
   const { config } = shared;
   if (config.profile) mkdirSync(PROFILE_DIR, { recursive: true });
@@ -471,13 +450,11 @@ async function main(config: PipelineBenchConfig, cleanup: Cleanup): Promise<void
   }
 
   let throughput: ThroughputResult[] = [];
-  let probe: DbProbeResult | undefined;
   if (config.phases.includes('throughput')) {
     console.log(
       `\n== worker throughput: ${config.events} events (provider latency 0), ${config.slowEvents} ` +
         `(latency > 0), over up to ${config.eventUsers} users, produced before the workers start ==`,
     );
-    if (config.probeEvents > 0) probe = await databaseProbe(shared);
     throughput = await throughputPhase(shared);
     console.log(`\n${renderThroughput(throughput)}`);
     console.log(
@@ -512,7 +489,6 @@ async function main(config: PipelineBenchConfig, cleanup: Cleanup): Promise<void
           drainMs: e2e.drainMs,
           worker: e2e.worker,
         },
-        databaseProbe: probe,
         throughput: throughput.map(({ window: _window, ...result }) => result),
         targets,
       },

@@ -9,6 +9,7 @@ import { SettingsStore, settingDefaultsFromEnv, type LoyaltyCardServiceSetting }
 import { waitFor } from '@app/testkit';
 import { mongoUrlFor, stackUrls } from '../support/env.ts';
 import {
+  appliedVersionKey,
   LOYALTY_API_KEY,
   LoyaltyProvider,
   expectedPayload,
@@ -144,7 +145,7 @@ describe('loyalty-sync delivery', () => {
   test('when an applied event is delivered again after its version record was lost, then the provider treats it as a replay and applies it once', async () => {
     const v4 = original.get(101)![3]!;
     // As if the worker died between the provider call and the version write.
-    await mongo.collection('loyalty_sync_applied').deleteOne({ _id: 101 as never });
+    expect(await redis.del(appliedVersionKey(names.group, 101))).toBe(1);
 
     await produceEvents(producer, names.topic, [v4]);
 

@@ -10,6 +10,7 @@ import {
   type ProfileUpdatedEvent,
 } from '@app/events';
 import { mongoUrlFor } from './env.ts';
+import { AppliedVersionStore } from '../../services/loyalty-sync/src/data-access/applied-version-store.ts';
 
 export const LOYALTY_API_KEY = 'loyalty-test-api-key';
 
@@ -340,4 +341,9 @@ export async function readToEnd(kafka: Kafka, topic: string): Promise<TopicRecor
     await consumer.disconnect();
   }
   return records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+}
+
+/** Where the worker keeps a user's last applied version (Redis); tests drop it to simulate its loss. */
+export function appliedVersionKey(consumerGroup: string, userId: number): string {
+  return AppliedVersionStore.keyOf(consumerGroup, userId);
 }

@@ -31,6 +31,9 @@ export interface LoyaltySyncConfig {
   maxAttempts: number;
   retryBackoffMs: number;
   partitionsConcurrently: number;
+  /** Provider calls in flight at once in this process, across its partitions. */
+  maxInFlight: number;
+  appliedVersionRetentionMs: number;
   sessionTimeoutMs: number;
   breaker: BreakerConfig;
   shutdownTimeoutMs: number;
@@ -52,6 +55,8 @@ interface RawEnv {
   MAX_ATTEMPTS: number;
   RETRY_BACKOFF_MS: number;
   PARTITIONS_CONCURRENTLY?: number;
+  MAX_IN_FLIGHT: number;
+  APPLIED_VERSION_RETENTION_DAYS: number;
   CONSUMER_SESSION_TIMEOUT_MS: number;
   BREAKER_ERROR_THRESHOLD_PERCENT: number;
   BREAKER_VOLUME_THRESHOLD: number;
@@ -71,11 +76,11 @@ const schema = Joi.object<RawEnv>({
   MONGO_URL: Joi.string()
     .uri({ scheme: ['mongodb', 'mongodb+srv'] })
     .required()
-    .description('Database of the applied versions and the live settings'),
+    .description('Database of the live settings'),
   REDIS_URL: Joi.string()
     .uri({ scheme: ['redis', 'rediss'] })
     .required()
-    .description('Redis of the settings invalidation channel'),
+    .description('Redis of the applied versions and the settings invalidation channel'),
   PROFILE_EVENTS_TOPIC: topicName.default(DEFAULT_PROFILE_EVENTS_TOPIC),
   PROFILE_EVENTS_PARTITIONS: Joi.number()
     .integer()
@@ -106,6 +111,22 @@ const schema = Joi.object<RawEnv>({
     .integer()
     .min(1)
     .description('Partitions processed in parallel (default: the partition count)'),
+  MAX_IN_FLIGHT: Joi.number()
+    .integer()
+    .min(1)
+    .max(1_000)
+    .default(64)
+    .description(
+      'Provider calls in flight at once, across partitions; different users of one partition run in parallel',
+    ),
+  APPLIED_VERSION_RETENTION_DAYS: Joi.number()
+    .integer()
+    .min(1)
+    .max(3_650)
+    .default(30)
+    .description(
+      "How long a user's last applied version is kept; keep it above the topic's and the dead-letter topic's retention",
+    ),
   CONSUMER_SESSION_TIMEOUT_MS: Joi.number()
     .integer()
     .min(6_000)
@@ -142,6 +163,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LoyaltySyncCon
     maxAttempts: value.MAX_ATTEMPTS,
     retryBackoffMs: value.RETRY_BACKOFF_MS,
     partitionsConcurrently: value.PARTITIONS_CONCURRENTLY ?? value.PROFILE_EVENTS_PARTITIONS,
+    maxInFlight: value.MAX_IN_FLIGHT,
+    appliedVersionRetentionMs: value.APPLIED_VERSION_RETENTION_DAYS * 24 * 60 * 60 * 1000,
     sessionTimeoutMs: value.CONSUMER_SESSION_TIMEOUT_MS,
     breaker: {
       errorThresholdPercentage: value.BREAKER_ERROR_THRESHOLD_PERCENT,

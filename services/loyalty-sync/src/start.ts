@@ -5,7 +5,7 @@ import { createIdempotentProducer, createKafka, ensureTopics } from '@app/kafka'
 import { createErrorFunnel, createLogger, installProcessHandlers, type Logger } from '@app/service-kit';
 import { SettingsStore, settingDefaultsFromEnv } from '@app/settings';
 import { readConfig, type LoyaltySyncConfig } from './config.ts';
-import { AppliedVersionRepository } from './data-access/applied-version-repository.ts';
+import { AppliedVersionStore } from './data-access/applied-version-store.ts';
 import { createLoyaltyCardClient, type LoyaltyCardClient } from './data-access/loyalty-card-client.ts';
 import { connectMongo } from './data-access/mongo.ts';
 import { connectRedis } from './data-access/redis.ts';
@@ -82,13 +82,17 @@ export async function startLoyaltySync(
     const metrics = createLoyaltySyncMetrics({ pausedPartitions: () => pausedPartitions(), loyaltySetting });
     const client: LoyaltyCardClient = createLoyaltyCardClient({
       breaker: config.breaker,
+      maxConnections: config.maxInFlight,
       logger,
       onCall: (outcome, seconds) => metrics.recordCall(outcome, seconds),
     });
     cleanups.push(async () => client.shutdown());
     const useCase = new SyncUseCase({
       loyaltySetting,
-      applied: new AppliedVersionRepository(mongo),
+      applied: new AppliedVersionStore(redis, {
+        consumerGroup: config.consumerGroup,
+        retentionMs: config.appliedVersionRetentionMs,
+      }),
       gateway: client,
       maxAttempts: config.maxAttempts,
       retryBackoffMs: config.retryBackoffMs,
@@ -110,6 +114,7 @@ export async function startLoyaltySync(
       groupId: config.consumerGroup,
       fromBeginning: config.fromBeginning,
       partitionsConcurrently: config.partitionsConcurrently,
+      maxInFlight: config.maxInFlight,
       sessionTimeoutMs: config.sessionTimeoutMs,
       useCase,
       deadLetters: new DeadLetterPublisher(producer, config.deadLetterTopic, config.consumerGroup),
@@ -145,6 +150,7 @@ export async function startLoyaltySync(
         group: config.consumerGroup,
         deadLetterTopic: config.deadLetterTopic,
         partitionsConcurrently: config.partitionsConcurrently,
+        maxInFlight: config.maxInFlight,
       },
       'loyalty-sync consuming',
     );

@@ -21,6 +21,8 @@ describe('loyalty-sync configuration', () => {
       maxAttempts: 5,
       retryBackoffMs: 250,
       partitionsConcurrently: 12,
+      maxInFlight: 64,
+      appliedVersionRetentionMs: 30 * 24 * 60 * 60 * 1000,
       sessionTimeoutMs: 30_000,
       breaker: {
         errorThresholdPercentage: 50,

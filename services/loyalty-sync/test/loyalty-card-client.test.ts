@@ -109,6 +109,7 @@ describe('loyalty card client', () => {
         resetTimeoutMs: 200,
         rollingWindowMs: 10_000,
       },
+      maxConnections: 8,
       logger: createLogger('loyalty-card-client-test', { level: 'silent' }),
       onCall: (outcome) => outcomes.push(outcome),
     });
@@ -208,7 +209,7 @@ describe('loyalty card client', () => {
     const error = await failure(client.putCustomer(call({ baseUrl: closed })));
 
     expect(error.kind).toBe('retryable');
-    expect(error.message).toBe('fetch failed: ECONNREFUSED');
+    expect(error.message).toMatch(/^connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
   });
 
   test('when the base URL has a path or a trailing slash, then the customer path is appended once', () => {

@@ -2,6 +2,7 @@ import { waitFor } from '@app/testkit';
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger } from '@app/service-kit';
 import type { BreakerState } from '../src/data-access/loyalty-card-client.ts';
+import type { ProfileUpdatedEvent } from '@app/events';
 import type { SyncOutcome } from '../src/domain/sync-use-case.ts';
 import type { DeadLetterFailure } from '../src/entry-points/messaging/dead-letters.ts';
 import { ProfileEventsConsumer } from '../src/entry-points/messaging/profile-events-consumer.ts';
@@ -53,10 +54,10 @@ function fakeKafka() {
   };
 }
 
-function message(offset: number, value: string | null): KafkaMessage {
+function message(offset: number, value: string | null, key = '7'): KafkaMessage {
   return {
     offset: String(offset),
-    key: Buffer.from('7'),
+    key: Buffer.from(key),
     value: value === null ? null : Buffer.from(value),
     headers: {},
     timestamp: '0',
@@ -64,7 +65,13 @@ function message(offset: number, value: string | null): KafkaMessage {
   } as KafkaMessage;
 }
 
-function setUp(outcomes: SyncOutcome[]) {
+function setUp(
+  outcomes: SyncOutcome[],
+  {
+    handle,
+    maxInFlight = 8,
+  }: { handle?: (update: ProfileUpdatedEvent) => Promise<SyncOutcome>; maxInFlight?: number } = {},
+) {
   const fake = fakeKafka();
   let circuit: BreakerState = 'closed';
   const circuitListeners: ((state: BreakerState) => void)[] = [];
@@ -77,10 +84,12 @@ function setUp(outcomes: SyncOutcome[]) {
     groupId: 'loyalty-sync',
     fromBeginning: true,
     partitionsConcurrently: 12,
+    maxInFlight,
     sessionTimeoutMs: 30_000,
     useCase: {
       handle: async (update) => {
         handled.push(update.event_id);
+        if (handle) return handle(update);
         return outcomes.shift() ?? { kind: 'applied', result: 'applied', attempts: 1 };
       },
     },
@@ -109,6 +118,34 @@ function setUp(outcomes: SyncOutcome[]) {
 }
 
 const valid = (version: number) => JSON.stringify(event({ profile_version: version }));
+const ofUser = (userId: number, version: number) =>
+  message(
+    version * 10 + userId,
+    JSON.stringify(event({ user_id: userId, profile_version: version })),
+    String(userId),
+  );
+
+/** A provider call the test finishes by hand. */
+function heldCalls() {
+  const pending = new Map<string, (outcome: SyncOutcome) => void>();
+  const started: string[] = [];
+  return {
+    started,
+    handle: (update: ProfileUpdatedEvent) =>
+      new Promise<SyncOutcome>((resolve) => {
+        const id = `${update.user_id}@${update.profile_version}`;
+        started.push(id);
+        pending.set(id, resolve);
+      }),
+    finish(id: string, outcome: SyncOutcome = { kind: 'applied', result: 'applied', attempts: 1 }) {
+      const resolve = pending.get(id);
+      if (!resolve) throw new Error(`${id} is not in flight`);
+      pending.delete(id);
+      resolve(outcome);
+    },
+    inFlight: () => [...pending.keys()],
+  };
+}
 
 describe('profile events consumer', () => {
   test('when records are applied or skipped, then each offset is resolved in order', async () => {
@@ -224,5 +261,63 @@ describe('profile events consumer', () => {
 
     fake.emit(EVENTS.CRASH, { error: new Error('gave up'), restart: false });
     expect(fatal.map((error) => error.message)).toEqual(['gave up']);
+  });
+  test("when records of different users wait on the provider, then they are handled concurrently, each user's in order", async () => {
+    const calls = heldCalls();
+    const { fake, consumer } = setUp([], { handle: calls.handle });
+    await consumer.start();
+    // Offsets: user 1 v1 = 11, user 2 v1 = 12, user 1 v2 = 21, user 3 v1 = 13.
+    const batch = fake.batch(0, [ofUser(1, 1), ofUser(2, 1), ofUser(1, 2), ofUser(3, 1)]);
+
+    await waitFor('users 1, 2 and 3 to be in flight', () => calls.inFlight().length === 3, {
+      timeoutMs: 2_000,
+    });
+    expect(calls.inFlight()).toEqual(['1@1', '2@1', '3@1']);
+    calls.finish('3@1');
+    calls.finish('1@1');
+    await waitFor("user 1's next record to start", () => calls.inFlight().includes('1@2'), {
+      timeoutMs: 2_000,
+    });
+    calls.finish('1@2');
+    calls.finish('2@1');
+
+    expect(await batch).toEqual(['11', '12', '21', '13']);
+    expect(calls.started).toEqual(['1@1', '2@1', '3@1', '1@2']);
+  });
+
+  test('when more records could run than the in-flight limit allows, then no more than the limit are handled at once', async () => {
+    const calls = heldCalls();
+    const { fake, consumer } = setUp([], { handle: calls.handle, maxInFlight: 2 });
+    await consumer.start();
+    const batch = fake.batch(0, [ofUser(1, 1), ofUser(2, 1), ofUser(3, 1)]);
+
+    await waitFor('two records in flight', () => calls.inFlight().length === 2, { timeoutMs: 2_000 });
+    calls.finish('1@1');
+    await waitFor('the third record to start', () => calls.inFlight().includes('3@1'), { timeoutMs: 2_000 });
+    expect(calls.inFlight()).toEqual(['2@1', '3@1']);
+    calls.finish('2@1');
+    calls.finish('3@1');
+
+    expect(await batch).toEqual(['11', '12', '13']);
+  });
+
+  test("when one user's record must wait for the provider, then only the finished prefix is resolved and that user's later records do not run", async () => {
+    const calls = heldCalls();
+    const { fake, consumer } = setUp([], { handle: calls.handle });
+    await consumer.start();
+    const batch = fake.batch(5, [ofUser(1, 1), ofUser(2, 1), ofUser(2, 2), ofUser(3, 1)]);
+
+    await waitFor('users 1, 2 and 3 to be in flight', () => calls.inFlight().length === 3, {
+      timeoutMs: 2_000,
+    });
+    calls.finish('1@1');
+    calls.finish('3@1');
+    calls.finish('2@1', { kind: 'deferred', error: 'answered 503', attempts: 5 });
+
+    // User 3 finished past the gap: it is not resolved and will be seen again (then skipped as stale).
+    expect(await batch).toEqual(['11']);
+    expect(calls.started).not.toContain('2@2');
+    expect([...fake.paused]).toEqual([5]);
+    await consumer.stop();
   });
 });

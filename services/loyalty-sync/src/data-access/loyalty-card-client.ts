@@ -1,12 +1,10 @@
 import CircuitBreaker from 'opossum';
 import type { Logger } from '@app/service-kit';
 import type { BreakerConfig } from '../config.ts';
-import {
-  LoyaltyCallError,
-  type LoyaltyCall,
-  type LoyaltyCallResult,
-  type LoyaltyGateway,
-} from '../domain/sync-use-case.ts';
+import { createLoyaltyCardHttp, ProviderAnswerError } from './loyalty-card-http.ts';
+import { LoyaltyCallError, type LoyaltyGateway } from '../domain/sync-use-case.ts';
+
+export { customerUrl } from './loyalty-card-http.ts';
 
 export type BreakerState = 'closed' | 'half-open' | 'open';
 
@@ -22,18 +20,10 @@ export interface LoyaltyCardClient extends LoyaltyGateway {
 
 export interface LoyaltyCardClientOptions {
   breaker: BreakerConfig;
+  /** Connections kept to the provider: one per call in flight. */
+  maxConnections: number;
   logger: Logger;
   onCall?: (outcome: CallOutcome, seconds: number) => void;
-}
-
-/** A non-2xx answer of the provider. */
-class ProviderAnswerError extends Error {
-  override name = 'ProviderAnswerError';
-  readonly status: number;
-  constructor(status: number) {
-    super(`loyalty card service answered ${status}`);
-    this.status = status;
-  }
 }
 
 /** 4xx other than 408 (timeout) and 429 (throttled) is about this request, not the provider's health. */
@@ -41,7 +31,7 @@ export function isNonRetryableStatus(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
-// Duck-typed, not instanceof: fetch's errors may come from another realm (e.g. under jest).
+// Duck-typed, not instanceof: errors may come from another realm (e.g. under jest).
 interface ErrorLike {
   name?: unknown;
   message?: unknown;
@@ -63,7 +53,7 @@ function breakerCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** fetch's own message is "fetch failed"; the cause says why (ECONNREFUSED...). */
+/** The message, with the cause's code when a wrapper hides it (ECONNREFUSED...). */
 function describe(error: unknown): string {
   const { message, cause } = asErrorLike(error);
   if (typeof message !== 'string') return String(error);
@@ -72,43 +62,19 @@ function describe(error: unknown): string {
   return detail ? `${message}: ${detail}` : message;
 }
 
-export function customerUrl(baseUrl: string, customerId: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/customers/${encodeURIComponent(customerId)}`;
-}
-
-async function putCustomer(call: LoyaltyCall): Promise<LoyaltyCallResult> {
-  // The signal cancels the request itself at the timeout (an opossum timeout would not), so a
-  // timed-out call is never applied late by a provider that honours disconnects.
-  const signal = AbortSignal.timeout(call.timeoutMs);
-  const response = await fetch(customerUrl(call.baseUrl, call.customerId), {
-    method: 'PUT',
-    headers: {
-      'content-type': 'application/json',
-      'idempotency-key': call.idempotencyKey,
-      authorization: `Bearer ${call.apiKey}`,
-    },
-    body: JSON.stringify(call.payload),
-    signal,
-  });
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new ProviderAnswerError(response.status);
-  }
-  const body = (await response.json().catch(() => ({}))) as { replayed?: unknown };
-  return body.replayed === true ? 'replayed' : 'applied';
-}
-
 /**
- * The loyalty card service's HTTP client: global fetch (keep-alive connections), a per-call
- * timeout through AbortSignal, and one circuit breaker per process. A refused request (4xx other
+ * The loyalty card service's client: pooled keep-alive HTTP, a per-call timeout through an
+ * AbortSignal, and one circuit breaker per process. A refused request (4xx other
  * than 408/429) does not count against the provider's health (errorFilter).
  */
 export function createLoyaltyCardClient({
   breaker: options,
+  maxConnections,
   logger,
   onCall,
 }: LoyaltyCardClientOptions): LoyaltyCardClient {
-  const breaker = new CircuitBreaker(putCustomer, {
+  const transport = createLoyaltyCardHttp(maxConnections);
+  const breaker = new CircuitBreaker(transport.putCustomer, {
     // The AbortSignal enforces the timeout (from the live setting); opossum's would not cancel the call.
     timeout: false,
     errorThresholdPercentage: options.errorThresholdPercentage,
@@ -184,6 +150,7 @@ export function createLoyaltyCardClient({
     },
     shutdown() {
       breaker.shutdown();
+      transport.close();
     },
   };
 }

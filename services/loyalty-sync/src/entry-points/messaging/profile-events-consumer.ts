@@ -5,6 +5,7 @@ import type { BreakerState } from '../../data-access/loyalty-card-client.ts';
 import type { SyncUseCase } from '../../domain/sync-use-case.ts';
 import { BREAKER_STATE_VALUE, type LoyaltySyncMetrics } from '../../metrics.ts';
 import { headerText, type DeadLetterPublisher } from './dead-letters.ts';
+import { handleInKeyOrder, Slots } from './in-key-order.ts';
 
 export interface CircuitSignals {
   state(): BreakerState;
@@ -17,6 +18,8 @@ export interface ProfileEventsConsumerOptions {
   groupId: string;
   fromBeginning: boolean;
   partitionsConcurrently: number;
+  /** Records being handled at once in this process, across its partitions. */
+  maxInFlight: number;
   sessionTimeoutMs: number;
   useCase: Pick<SyncUseCase, 'handle'>;
   deadLetters: Pick<DeadLetterPublisher, 'publish'>;
@@ -32,8 +35,9 @@ export interface ProfileEventsConsumerOptions {
 type Verdict = 'done' | 'retry-later' | 'stop';
 
 /**
- * The Kafka entry point. Partitions are consumed concurrently; each partition's records are
- * handled one after the other, so a user's events (one key, one partition) apply in order.
+ * The Kafka entry point. Partitions are consumed concurrently, and within a partition records of
+ * different users (keys) are handled concurrently, up to `maxInFlight` in the process; a user's
+ * own events are handled one after the other, in order.
  *
  * Offsets are resolved by hand (eachBatch, eachBatchAutoResolve off): a record counts as consumed
  * only once it was applied, skipped or dead-lettered. When the circuit is open the record is
@@ -49,10 +53,12 @@ export class ProfileEventsConsumer {
   private assigned: number[] = [];
   private readonly stopping = new AbortController();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly slots: Slots;
 
   constructor(options: ProfileEventsConsumerOptions) {
     this.options = options;
     this.logger = options.logger.child({ component: 'profile-events-consumer' });
+    this.slots = new Slots(options.maxInFlight);
   }
 
   /** Joined its group and consuming. */
@@ -132,17 +138,35 @@ export class ProfileEventsConsumer {
     commitOffsetsIfNecessary,
   }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.stopping.signal.aborted) return;
-      if (this.isPaused(topic, partition)) return;
-      const verdict = await this.handleMessage(topic, partition, message);
-      if (verdict !== 'done') return;
-      resolveOffset(message.offset);
-      const lag = BigInt(batch.highWatermark) - BigInt(message.offset) - 1n;
-      this.options.metrics.consumerLag.set({ partition: String(partition) }, Number(lag > 0n ? lag : 0n));
-      await commitOffsetsIfNecessary();
-      await heartbeat();
-    }
+    // Commits and heartbeats run one at a time, behind the handling; the first failure (a
+    // rebalance, say) stops the batch and is rethrown to kafkajs.
+    let progress = Promise.resolve();
+    let progressFailure: { error: unknown } | undefined;
+    await handleInKeyOrder({
+      items: batch.messages,
+      keyOf: (message) => message.key?.toString('utf8') ?? `offset:${message.offset}`,
+      handle: async (message) => (await this.handleMessage(topic, partition, message)) === 'done',
+      slots: this.slots,
+      mayStart: () =>
+        isRunning() &&
+        !isStale() &&
+        !this.stopping.signal.aborted &&
+        !progressFailure &&
+        !this.isPaused(topic, partition),
+      onFinishedInOrder: (message) => {
+        resolveOffset(message.offset);
+        const lag = BigInt(batch.highWatermark) - BigInt(message.offset) - 1n;
+        this.options.metrics.consumerLag.set({ partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+        progress = progress
+          .then(() => commitOffsetsIfNecessary())
+          .then(() => heartbeat())
+          .catch((error: unknown) => {
+            progressFailure ??= { error };
+          });
+      },
+    });
+    await progress;
+    if (progressFailure) throw progressFailure.error;
   }
 
   private async handleMessage(topic: string, partition: number, message: KafkaMessage): Promise<Verdict> {
