@@ -66,7 +66,6 @@ export function renderThroughput(results: ThroughputResult[]): string {
     'events/s',
     'per worker',
     'incl. start',
-    'ms/event/partition',
     'provider call ms',
     ...coreNames.map((name) => `${name} cores`),
     'busiest',
@@ -86,7 +85,6 @@ export function renderThroughput(results: ThroughputResult[]): string {
       num(result.eventsPerSec),
       num(result.eventsPerSecPerWorker),
       num(result.overallEventsPerSec),
-      num(partitionSlotMs(result), 1),
       num(callMs, 1),
       ...coreNames.map((name) => num(result.cores[name], 2)),
       busiest(result.cores),
@@ -102,14 +100,6 @@ export function busiest(cores: Record<string, number | undefined>): string {
     ['-', -1],
   );
   return name;
-}
-
-/**
- * Each worker handles its partitions concurrently but a partition's records one by one, so with
- * every partition busy: ms per event per partition = partitions ÷ events/s (all workers together).
- */
-export function partitionSlotMs(result: ThroughputResult): number | undefined {
-  return result.eventsPerSec > 0 ? (result.partitions * 1000) / result.eventsPerSec : undefined;
 }
 
 export function targetRows(e2e: EndToEndFigures | undefined, throughput: ThroughputResult[]): TargetRow[] {

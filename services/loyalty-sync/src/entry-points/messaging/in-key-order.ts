@@ -1,26 +1,4 @@
-/** Counts free slots; waiters are served first come, first served. */
-export class Slots {
-  private free: number;
-  private readonly waiters: (() => void)[] = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.free += 1;
-  }
-}
+import type { Slots } from '@app/service-kit';
 
 export interface InKeyOrderOptions<T> {
   items: readonly T[];

@@ -1,11 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { EVENT_HEADERS, parseProfileUpdated } from '@app/events';
-import type { Logger } from '@app/service-kit';
+import { Slots, type Logger } from '@app/service-kit';
 import type { BreakerState } from '../../data-access/loyalty-card-client.ts';
 import type { SyncUseCase } from '../../domain/sync-use-case.ts';
 import { BREAKER_STATE_VALUE, type LoyaltySyncMetrics } from '../../metrics.ts';
 import { headerText, type DeadLetterPublisher } from './dead-letters.ts';
-import { handleInKeyOrder, Slots } from './in-key-order.ts';
+import { handleInKeyOrder } from './in-key-order.ts';
 
 export interface CircuitSignals {
   state(): BreakerState;
