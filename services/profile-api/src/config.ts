@@ -22,6 +22,7 @@ export interface ProfileApiConfig {
   smsGatewayUrl: string | undefined;
   smsTimeoutMs: number;
   trustProxy: boolean;
+  admission: { concurrency: number; maxWaitMs: number };
   logLevel: string;
 }
 
@@ -54,6 +55,8 @@ interface RawEnv {
   SMS_GATEWAY_URL?: string;
   SMS_TIMEOUT_MS: number;
   TRUST_PROXY: boolean;
+  WRITE_CONCURRENCY: number;
+  WRITE_QUEUE_MAX_WAIT_MS: number;
   LOG_LEVEL: string;
 }
 
@@ -88,6 +91,18 @@ const schema = Joi.object<RawEnv>({
     .when('SMS_GATEWAY', { is: 'http', then: Joi.required() }),
   SMS_TIMEOUT_MS: Joi.number().integer().min(100).default(3_000),
   TRUST_PROXY: Joi.boolean().default(false),
+  WRITE_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .max(10_000)
+    .default(32)
+    .description('State-changing requests handled at once by one process; more wait their turn'),
+  WRITE_QUEUE_MAX_WAIT_MS: Joi.number()
+    .integer()
+    .min(1)
+    .max(60_000)
+    .default(2_000)
+    .description('Longest a state-changing request waits for its turn before a 503 with Retry-After'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
 });
 
@@ -114,6 +129,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
     smsGatewayUrl: value.SMS_GATEWAY_URL,
     smsTimeoutMs: value.SMS_TIMEOUT_MS,
     trustProxy: value.TRUST_PROXY,
+    admission: { concurrency: value.WRITE_CONCURRENCY, maxWaitMs: value.WRITE_QUEUE_MAX_WAIT_MS },
     logLevel: value.LOG_LEVEL,
   };
 }

@@ -120,6 +120,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     sessionTtlSeconds: config.sessionTtlSeconds,
     secureCookies: config.sessionCookieSecure,
     trustProxy: config.trustProxy,
+    admission: config.admission,
     checkReady: async () => ({
       mongo: mongo.readyState === 1,
       redis: redis.status === 'ready',

@@ -12,6 +12,7 @@ import type { PhoneVerificationUseCase } from '../../domain/phone-verification-u
 import type { ProfileRules } from '../../domain/profile-schema.ts';
 import type { ProfileUseCase } from '../../domain/profile-use-case.ts';
 import type { Throttler } from '../../domain/throttler.ts';
+import { admission, type AdmissionOptions } from './middlewares/admission.ts';
 import { httpErrorHandler, notFound } from './middlewares/error-handler.ts';
 import { httpMetrics, metricsEndpoint } from './middlewares/metrics.ts';
 import { authRoutes } from './routes/auth-routes.ts';
@@ -34,6 +35,7 @@ export interface HttpDeps {
   sessionTtlSeconds: number;
   secureCookies: boolean;
   trustProxy: boolean;
+  admission: AdmissionOptions;
   /** Readiness of the backing services, for /readyz. */
   checkReady: () => Promise<Record<string, boolean>>;
   /** The process's metrics: HTTP latency is recorded into it, /metrics serves it. */
@@ -82,6 +84,7 @@ export function createApp(deps: HttpDeps): Express {
   });
 
   app.get('/metrics', metricsEndpoint(deps.metrics));
+  app.use(admission(deps.admission));
   app.use(docsRoutes());
   app.use(authRoutes(deps));
   app.use(profileRoutes(deps));

@@ -1,0 +1,48 @@
+import type { RequestHandler } from 'express';
+import { AppError, Slots } from '@app/service-kit';
+
+export interface AdmissionOptions {
+  /** Requests that change state, handled at once by this process. */
+  concurrency: number;
+  /** Longest a request waits for its turn before it is answered 503. */
+  maxWaitMs: number;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function overloaded(): AppError {
+  return new AppError('overloaded', 'too many writes queued', {
+    status: 503,
+    body: { detail: 'The service is busy. Try again shortly.' },
+    headers: { 'Retry-After': '1' },
+  });
+}
+
+/**
+ * Bounds the state-changing requests in progress. Writes are what the database runs one at a time
+ * (FerretDB) or what saturates it first; without a bound, a burst above its capacity queues every
+ * request until all of them time out at the client while the database keeps working for nobody
+ * (measured: 200 PATCH/s against a ~30/s database answered 0 of 12,000 within 10 s). With it, the
+ * excess gets a quick 503 with Retry-After, admitted requests keep their latency, and a request
+ * whose client left while it waited is never started.
+ */
+export function admission({ concurrency, maxWaitMs }: AdmissionOptions): RequestHandler {
+  const slots = new Slots(concurrency);
+  return async (req, res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    const clientGone = new AbortController();
+    const onClose = () => clientGone.abort();
+    res.once('close', onClose);
+    try {
+      await slots.acquire(AbortSignal.any([clientGone.signal, AbortSignal.timeout(maxWaitMs)]));
+    } catch {
+      res.off('close', onClose);
+      if (clientGone.signal.aborted) return; // nobody is left to answer
+      throw overloaded();
+    }
+    res.off('close', onClose);
+    // 'close' follows 'finish' and also comes alone when the connection drops: one release either way.
+    res.once('close', () => slots.release());
+    next();
+  };
+}
