@@ -1,32 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
-import { PROFILE_EVENTS_PARTITIONS } from '@app/events';
-import { createIdempotentProducer, createKafka, ensureTopics } from '@app/kafka';
-import { startProviderSim, type RunningProviderSim } from '@app/provider-sim';
-import { createLogger } from '@app/service-kit';
 import { waitFor } from '@app/testkit';
-import { stackUrls } from '../support/env.ts';
 import {
-  LOYALTY_API_KEY,
-  LoyaltyProvider,
   eventHeaders,
   expectedPayload,
-  groupCaughtUp,
   produceEvents,
   profileEvent,
   readToEnd,
-  suiteNames,
-  workerEnv,
   type TopicRecord,
 } from '../support/loyalty-sync.ts';
-import { runLoyaltySyncCli, spawnWorker, type WorkerProcess } from '../support/workers.ts';
+import { startLoyaltySuite, type LoyaltySuite } from '../support/loyalty-suite.ts';
+import { runLoyaltySyncCli, type WorkerProcess } from '../support/workers.ts';
 
 describe('loyalty-sync dead letters and their replay', () => {
-  const names = suiteNames('dlq');
-  let sim: RunningProviderSim;
-  let provider: LoyaltyProvider;
-  let kafka: Kafka;
-  let producer: Producer;
+  let suite: LoyaltySuite;
   let worker: WorkerProcess;
   let cliEnv: Record<string, string>;
 
@@ -34,9 +20,9 @@ describe('loyalty-sync dead letters and their replay', () => {
   const poisonEventId = randomUUID();
   const poisonValue = Buffer.from('{"event_id": "oops", this is not JSON');
 
-  const deadLetters = () => readToEnd(kafka, names.deadLetterTopic);
+  const deadLetters = () => readToEnd(suite.kafka, suite.names.deadLetterTopic);
   const caughtUp = () =>
-    waitFor('the worker to commit every record', () => groupCaughtUp(kafka, names.group, names.topic), {
+    waitFor('the worker to commit every record', () => suite.groupCaughtUp(), {
       timeoutMs: 60_000,
       intervalMs: 250,
     });
@@ -47,49 +33,27 @@ describe('loyalty-sync dead letters and their replay', () => {
   };
 
   beforeAll(async () => {
-    const { kafkaBrokers, redisUrl } = stackUrls();
-    sim = await startProviderSim({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'warn',
-      loyaltyApiKey: LOYALTY_API_KEY,
-    });
-    provider = new LoyaltyProvider(sim.url);
-    kafka = createKafka({
-      brokers: kafkaBrokers,
-      clientId: 'loyalty-dlq-test',
-      logger: createLogger('loyalty-dlq-test', { level: 'error' }),
-    });
-    await ensureTopics(kafka, [{ topic: names.topic, numPartitions: PROFILE_EVENTS_PARTITIONS }]);
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
-    worker = await spawnWorker(
-      'dlq-worker',
-      workerEnv(names, { brokers: kafkaBrokers, redisUrl, providerUrl: sim.url }),
-    );
+    suite = await startLoyaltySuite('dlq');
+    worker = await suite.spawnWorker('dlq-worker');
     cliEnv = {
-      KAFKA_BROKERS: kafkaBrokers,
-      PROFILE_EVENTS_TOPIC: names.topic,
-      CONSUMER_GROUP: names.group,
-      DLQ_REPLAY_GROUP: names.replayGroup,
+      KAFKA_BROKERS: suite.brokers,
+      PROFILE_EVENTS_TOPIC: suite.names.topic,
+      CONSUMER_GROUP: suite.names.group,
+      DLQ_REPLAY_GROUP: suite.names.replayGroup,
     };
   }, 120_000);
 
-  afterAll(async () => {
-    await worker?.kill();
-    await producer?.disconnect();
-    await sim?.close();
-  });
+  afterAll(() => suite?.stop());
 
   test('when a record is not JSON and another is refused by the provider with 400, then both go to the dead-letter topic with the dlq headers and their partitions move on', async () => {
-    await provider.faults({ error_rate: 1, status: 400 });
+    await suite.provider.faults({ error_rate: 1, status: 400 });
     const poisonHeaders = { event_id: poisonEventId, event_type: 'ProfileUpdated', schema_version: '1' };
-    const [poison] = await producer.send({
-      topic: names.topic,
+    const [poison] = await suite.producer.send({
+      topic: suite.names.topic,
       acks: -1,
       messages: [{ key: '3001', value: poisonValue, headers: poisonHeaders }],
     });
-    const [refused] = await produceEvents(producer, names.topic, [rejected]);
+    const [refused] = await produceEvents(suite.producer, suite.names.topic, [rejected]);
 
     await waitFor('both records in the dead-letter topic', async () => (await deadLetters()).length === 2, {
       timeoutMs: 60_000,
@@ -105,10 +69,10 @@ describe('loyalty-sync dead letters and their replay', () => {
       dlq_reason: 'poison',
       dlq_error: 'message is not JSON',
       dlq_attempts: '1',
-      dlq_topic: names.topic,
+      dlq_topic: suite.names.topic,
       dlq_partition: String(poison!.partition),
       dlq_offset: poison!.baseOffset,
-      dlq_consumer_group: names.group,
+      dlq_consumer_group: suite.names.group,
     });
     expect(JSON.parse(refusedRecord.value!.toString())).toEqual(rejected);
     expect(dropTimestamp(refusedRecord)).toEqual({
@@ -118,24 +82,24 @@ describe('loyalty-sync dead letters and their replay', () => {
       dlq_reason: 'rejected',
       dlq_error: 'loyalty card service answered 400',
       dlq_attempts: '1',
-      dlq_topic: names.topic,
+      dlq_topic: suite.names.topic,
       dlq_partition: String(refused!.partition),
       dlq_offset: refused!.baseOffset,
-      dlq_consumer_group: names.group,
+      dlq_consumer_group: suite.names.group,
     });
-    expect(await provider.stats()).toMatchObject({ applied: 0, rejected_by_fault: 1 });
+    expect(await suite.provider.stats()).toMatchObject({ applied: 0, rejected_by_fault: 1 });
     expect(await worker.metric('loyalty_sync_events_dead_lettered_total', { reason: 'poison' })).toBe(1);
     expect(await worker.metric('loyalty_sync_events_dead_lettered_total', { reason: 'rejected' })).toBe(1);
     // A 400 is about the request, not the provider's health: the circuit stayed closed.
     expect(await worker.metric('loyalty_sync_breaker_transitions_total')).toBe(0);
 
     // The next record behind the poison one (same key, same partition) is handled.
-    await provider.clearFaults();
+    await suite.provider.clearFaults();
     const next = profileEvent(3001, 1);
-    await produceEvents(producer, names.topic, [next]);
+    await produceEvents(suite.producer, suite.names.topic, [next]);
     await waitFor(
       'the record after the poison one to be applied',
-      async () => (await provider.customer(3001))?.applications === 1,
+      async () => (await suite.provider.customer(3001))?.applications === 1,
     );
     await caughtUp();
   }, 120_000);
@@ -150,14 +114,14 @@ describe('loyalty-sync dead letters and their replay', () => {
     expect(run.stdout).toContain('done: replayed 1, skipped 1');
     await waitFor(
       'the replayed event to be applied',
-      async () => (await provider.customer(3002))?.applications === 1,
+      async () => (await suite.provider.customer(3002))?.applications === 1,
     );
     await caughtUp();
-    const customer = await provider.customer(3002);
+    const customer = await suite.provider.customer(3002);
     expect(customer?.history.map((entry) => entry.idempotency_key)).toEqual([rejected.event_id]);
     expect(customer?.current).toEqual(expectedPayload(rejected));
     // Back in the main topic with its key and original headers, without the dlq_* ones.
-    const copies = (await readToEnd(kafka, names.topic)).filter(
+    const copies = (await readToEnd(suite.kafka, suite.names.topic)).filter(
       (record) => record.headers.event_id === rejected.event_id,
     );
     expect(copies).toHaveLength(2);
@@ -169,16 +133,20 @@ describe('loyalty-sync dead letters and their replay', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('done: replayed 0, skipped 0');
     await caughtUp();
-    expect(await provider.stats()).toMatchObject({ applied: 2, replayed: 0, duplicate_applications: 0 });
+    expect(await suite.provider.stats()).toMatchObject({
+      applied: 2,
+      replayed: 0,
+      duplicate_applications: 0,
+    });
     // Nothing went back to the dead-letter topic.
     expect(await deadLetters()).toHaveLength(2);
   }, 180_000);
 
   test('when one event id is replayed, then only that event goes back, and a later full replay applies each event once', async () => {
-    await provider.faults({ error_rate: 1, status: 400 });
+    await suite.provider.faults({ error_rate: 1, status: 400 });
     const first = profileEvent(3003, 1);
     const second = profileEvent(3004, 1);
-    await produceEvents(producer, names.topic, [first, second]);
+    await produceEvents(suite.producer, suite.names.topic, [first, second]);
     await waitFor(
       'both refused events in the dead-letter topic',
       async () => (await deadLetters()).length === 4,
@@ -187,7 +155,7 @@ describe('loyalty-sync dead letters and their replay', () => {
         intervalMs: 250,
       },
     );
-    await provider.clearFaults();
+    await suite.provider.clearFaults();
 
     const one = await runLoyaltySyncCli('replay-dlq.ts', ['--event-id', first.event_id], cliEnv);
 
@@ -196,10 +164,10 @@ describe('loyalty-sync dead letters and their replay', () => {
     expect(one.stdout).toContain('done: replayed 1, skipped 0');
     await waitFor(
       'the chosen event to be applied',
-      async () => (await provider.customer(3003))?.applications === 1,
+      async () => (await suite.provider.customer(3003))?.applications === 1,
     );
     await caughtUp();
-    expect(await provider.customer(3004)).toBeUndefined();
+    expect(await suite.provider.customer(3004)).toBeUndefined();
 
     // The full replay still owns both records; the one applied already is skipped by its version.
     const all = await runLoyaltySyncCli('replay-dlq.ts', [], cliEnv);
@@ -207,11 +175,11 @@ describe('loyalty-sync dead letters and their replay', () => {
     expect(all.stdout).toContain('done: replayed 2, skipped 0');
     await waitFor(
       'the other event to be applied',
-      async () => (await provider.customer(3004))?.applications === 1,
+      async () => (await suite.provider.customer(3004))?.applications === 1,
     );
     await caughtUp();
-    expect((await provider.customer(3003))?.applications).toBe(1);
-    expect(await provider.stats()).toMatchObject({
+    expect((await suite.provider.customer(3003))?.applications).toBe(1);
+    expect(await suite.provider.stats()).toMatchObject({
       applied: 4,
       duplicate_applications: 0,
       max_applications_per_key: 1,

@@ -1,44 +1,22 @@
-import { Redis } from 'ioredis';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import mongoose, { type Connection } from 'mongoose';
+import { Partitioners } from 'kafkajs';
 import { PROFILE_EVENTS_PARTITIONS, type ProfileUpdatedEvent } from '@app/events';
-import { createIdempotentProducer, createKafka, ensureTopics } from '@app/kafka';
-import { startProviderSim, type RunningProviderSim } from '@app/provider-sim';
-import { createLogger } from '@app/service-kit';
-import { SettingsStore, settingDefaultsFromEnv, type LoyaltyCardServiceSetting } from '@app/settings';
+import type { LoyaltyCardServiceSetting } from '@app/settings';
 import { waitFor } from '@app/testkit';
-import { mongoUrlFor, stackUrls } from '../support/env.ts';
-import {
-  appliedVersionKey,
-  LOYALTY_API_KEY,
-  LoyaltyProvider,
-  expectedPayload,
-  groupCaughtUp,
-  produceEvents,
-  profileEvent,
-  suiteNames,
-  workerEnv,
-} from '../support/loyalty-sync.ts';
-import { spawnWorker, type WorkerProcess } from '../support/workers.ts';
+import { appliedVersionKey, expectedPayload, produceEvents, profileEvent } from '../support/loyalty-sync.ts';
+import { startLoyaltySuite, type LoyaltySettings, type LoyaltySuite } from '../support/loyalty-suite.ts';
+import type { WorkerProcess } from '../support/workers.ts';
 
 const USERS = [101, 102, 103, 104];
 
 describe('loyalty-sync delivery', () => {
-  const names = suiteNames('delivery');
-  let sim: RunningProviderSim;
-  let provider: LoyaltyProvider;
-  let kafka: Kafka;
-  let producer: Producer;
+  let suite: LoyaltySuite;
   let worker: WorkerProcess;
-  let mongo: Connection;
-  let redis: Redis;
-  let subscriber: Redis;
-  let settings: SettingsStore;
+  let settings: LoyaltySettings;
   let loyaltySetting: LoyaltyCardServiceSetting;
 
   const setLoyalty = async (change: Partial<LoyaltyCardServiceSetting>) => {
     loyaltySetting = { ...loyaltySetting, ...change };
-    await settings.set('CUSTOMER_LOYALTY_CARD_SERVICE', loyaltySetting);
+    await settings.store.set('CUSTOMER_LOYALTY_CARD_SERVICE', loyaltySetting);
     // The worker reads the live setting at scrape time from the same cache its consumer uses.
     await waitFor('the worker to see the new setting', async () => {
       const enabled = await worker.metric('loyalty_sync_setting_enabled');
@@ -48,46 +26,19 @@ describe('loyalty-sync delivery', () => {
   };
 
   const caughtUp = () =>
-    waitFor('the worker to commit every record', () => groupCaughtUp(kafka, names.group, names.topic), {
+    waitFor('the worker to commit every record', () => suite.groupCaughtUp(), {
       timeoutMs: 60_000,
       intervalMs: 250,
     });
 
   beforeAll(async () => {
-    const { kafkaBrokers, redisUrl } = stackUrls();
-    sim = await startProviderSim({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'warn',
-      loyaltyApiKey: LOYALTY_API_KEY,
-    });
-    provider = new LoyaltyProvider(sim.url);
-    kafka = createKafka({
-      brokers: kafkaBrokers,
-      clientId: 'loyalty-delivery-test',
-      logger: createLogger('loyalty-delivery-test', { level: 'warn' }),
-    });
-    await ensureTopics(kafka, [{ topic: names.topic, numPartitions: PROFILE_EVENTS_PARTITIONS }]);
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
-    const env = workerEnv(names, { brokers: kafkaBrokers, redisUrl, providerUrl: sim.url });
-    worker = await spawnWorker('delivery-worker', env);
-
-    mongo = mongoose.createConnection(mongoUrlFor(names.database));
-    await mongo.asPromise();
-    redis = new Redis(redisUrl);
-    subscriber = new Redis(redisUrl);
-    const defaults = settingDefaultsFromEnv(env);
-    loyaltySetting = defaults.CUSTOMER_LOYALTY_CARD_SERVICE;
-    settings = new SettingsStore({ connection: mongo, redis, subscriber, defaults });
+    suite = await startLoyaltySuite('delivery', { kafkaLogLevel: 'warn' });
+    worker = await suite.spawnWorker('delivery-worker');
+    settings = await suite.openSettings();
+    loyaltySetting = settings.loyalty;
   }, 120_000);
 
-  afterAll(async () => {
-    await worker?.kill();
-    await producer?.disconnect();
-    await Promise.allSettled([redis?.quit(), subscriber?.quit(), mongo?.close()]);
-    await sim?.close();
-  });
+  afterAll(() => suite?.stop());
 
   // Per user: v1 and v3, v4 for the loyalty card; v2 is a plain profile change.
   const original = new Map<number, ProfileUpdatedEvent[]>();
@@ -102,19 +53,19 @@ describe('loyalty-sync delivery', () => {
       ]);
     }
     const interleaved = [0, 1, 2, 3].flatMap((index) => USERS.map((user) => original.get(user)![index]!));
-    await produceEvents(producer, names.topic, interleaved);
+    await produceEvents(suite.producer, suite.names.topic, interleaved);
     // Then, per user: v3 delivered a second time, and a new event with an older version.
     const late = USERS.flatMap((user) => [original.get(user)![2]!, profileEvent(user, 2)]);
-    await produceEvents(producer, names.topic, late);
+    await produceEvents(suite.producer, suite.names.topic, late);
 
-    await waitFor('12 updates to be applied', async () => (await provider.stats()).applied >= 12, {
+    await waitFor('12 updates to be applied', async () => (await suite.provider.stats()).applied >= 12, {
       timeoutMs: 60_000,
     });
     await caughtUp();
 
     for (const user of USERS) {
       const [v1, , v3, v4] = original.get(user)!;
-      const customer = await provider.customer(user);
+      const customer = await suite.provider.customer(user);
       // provider-sim was started with the API key: a wrong Bearer would have been a 401.
       expect(customer?.history.map((entry) => entry.idempotency_key)).toEqual([
         v1!.event_id,
@@ -128,7 +79,7 @@ describe('loyalty-sync delivery', () => {
       ]);
       expect(customer?.current).toEqual(expectedPayload(v4!));
     }
-    expect(await provider.stats()).toMatchObject({
+    expect(await suite.provider.stats()).toMatchObject({
       customers: 4,
       applied: 12,
       replayed: 0,
@@ -145,18 +96,22 @@ describe('loyalty-sync delivery', () => {
   test('when an applied event is delivered again after its version record was lost, then the provider treats it as a replay and applies it once', async () => {
     const v4 = original.get(101)![3]!;
     // As if the worker died between the provider call and the version write.
-    expect(await redis.del(appliedVersionKey(names.group, 101))).toBe(1);
+    expect(await settings.redis.del(appliedVersionKey(suite.names.group, 101))).toBe(1);
 
-    await produceEvents(producer, names.topic, [v4]);
+    await produceEvents(suite.producer, suite.names.topic, [v4]);
 
-    await waitFor('the provider to answer a replay', async () => (await provider.stats()).replayed === 1, {
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      'the provider to answer a replay',
+      async () => (await suite.provider.stats()).replayed === 1,
+      {
+        timeoutMs: 30_000,
+      },
+    );
     await caughtUp();
-    const customer = await provider.customer(101);
+    const customer = await suite.provider.customer(101);
     expect(customer?.applications).toBe(3);
     expect(customer?.replayed).toBe(1);
-    expect(await provider.stats()).toMatchObject({ applied: 12, duplicate_applications: 0 });
+    expect(await suite.provider.stats()).toMatchObject({ applied: 12, duplicate_applications: 0 });
     expect(await worker.metric('loyalty_sync_events_applied_total', { result: 'replayed' })).toBe(1);
   }, 60_000);
 
@@ -164,13 +119,13 @@ describe('loyalty-sync delivery', () => {
     await setLoyalty({ sync_all_updates: true });
     const v5 = profileEvent(102, 5, { source: 'profile' });
 
-    await produceEvents(producer, names.topic, [v5]);
+    await produceEvents(suite.producer, suite.names.topic, [v5]);
 
     await waitFor('the profile-source update to be applied', async () => {
-      const customer = await provider.customer(102);
+      const customer = await suite.provider.customer(102);
       return customer?.history.at(-1)?.idempotency_key === v5.event_id;
     });
-    const customer = await provider.customer(102);
+    const customer = await suite.provider.customer(102);
     expect(customer?.applications).toBe(4);
     expect(customer?.current).toEqual(expectedPayload(v5));
     await setLoyalty({ sync_all_updates: false });
@@ -180,43 +135,43 @@ describe('loyalty-sync delivery', () => {
     await setLoyalty({ enabled: false });
     const whileDisabled = profileEvent(103, 5);
 
-    await produceEvents(producer, names.topic, [whileDisabled]);
+    await produceEvents(suite.producer, suite.names.topic, [whileDisabled]);
     await caughtUp();
 
-    expect((await provider.customer(103))?.applications).toBe(3);
+    expect((await suite.provider.customer(103))?.applications).toBe(3);
     expect(await worker.metric('loyalty_sync_events_skipped_total', { reason: 'disabled' })).toBe(1);
 
     await setLoyalty({ enabled: true });
     const afterwards = profileEvent(103, 6);
-    await produceEvents(producer, names.topic, [afterwards]);
+    await produceEvents(suite.producer, suite.names.topic, [afterwards]);
     await waitFor(
       'the next update to be applied',
-      async () => (await provider.customer(103))?.applications === 4,
+      async () => (await suite.provider.customer(103))?.applications === 4,
     );
-    expect((await provider.customer(103))?.history.map((entry) => entry.idempotency_key)).not.toContain(
+    expect((await suite.provider.customer(103))?.history.map((entry) => entry.idempotency_key)).not.toContain(
       whileDisabled.event_id,
     );
-    expect((await provider.stats()).duplicate_applications).toBe(0);
+    expect((await suite.provider.stats()).duplicate_applications).toBe(0);
   }, 60_000);
 
   test('when the provider is slow, then users on different partitions are synced in parallel and each user keeps its order', async () => {
     const latencyMs = 250;
-    await provider.faults({ latency_ms: latencyMs });
+    await suite.provider.faults({ latency_ms: latencyMs });
     const users = Array.from({ length: 24 }, (_, index) => 201 + index);
     const updates = [1, 2].flatMap((version) => users.map((user) => profileEvent(user, version)));
-    const before = (await provider.stats()).applied;
+    const before = (await suite.provider.stats()).applied;
     const started = Date.now();
 
-    await produceEvents(producer, names.topic, updates);
+    await produceEvents(suite.producer, suite.names.topic, updates);
     await waitFor(
       'the slow updates to be applied',
-      async () => (await provider.stats()).applied === before + updates.length,
+      async () => (await suite.provider.stats()).applied === before + updates.length,
       {
         timeoutMs: 60_000,
       },
     );
     const elapsedMs = Date.now() - started;
-    await provider.clearFaults();
+    await suite.provider.clearFaults();
 
     // Where the producer's partitioner put each update (key = user id).
     const partitionOf = Partitioners.DefaultPartitioner();
@@ -230,7 +185,7 @@ describe('loyalty-sync delivery', () => {
     const perPartition = new Map<number, number>();
     for (const update of updates) {
       const partition = partitionOf({
-        topic: names.topic,
+        topic: suite.names.topic,
         partitionMetadata,
         message: { key: String(update.user_id), value: null },
       });
@@ -244,7 +199,7 @@ describe('loyalty-sync delivery', () => {
     );
     expect(elapsedMs).toBeLessThan(sequentialMs / 2);
     for (const user of users) {
-      const customer = await provider.customer(user);
+      const customer = await suite.provider.customer(user);
       expect(customer?.history.map((entry) => entry.payload.profile_version)).toEqual([1, 2]);
     }
   }, 120_000);
@@ -254,10 +209,10 @@ describe('loyalty-sync delivery', () => {
 
     expect(exit).toEqual({ code: 0, signal: null });
     expect(worker.logCount('loyalty-sync stopped')).toBe(1);
-    expect(await groupCaughtUp(kafka, names.group, names.topic)).toBe(true);
-    const admin = kafka.admin();
+    expect(await suite.groupCaughtUp()).toBe(true);
+    const admin = suite.kafka.admin();
     await admin.connect();
-    const { groups } = await admin.describeGroups([names.group]);
+    const { groups } = await admin.describeGroups([suite.names.group]);
     await admin.disconnect();
     expect(groups[0]?.members).toHaveLength(0);
   }, 60_000);

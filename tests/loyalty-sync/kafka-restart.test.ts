@@ -1,110 +1,74 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { PROFILE_EVENTS_PARTITIONS, type ProfileUpdatedEvent } from '@app/events';
-import { createIdempotentProducer, createKafka, ensureTopics } from '@app/kafka';
-import { startProviderSim, type RunningProviderSim } from '@app/provider-sim';
-import { createLogger } from '@app/service-kit';
+import type { ProfileUpdatedEvent } from '@app/events';
 import { startKafka, waitFor, type ServiceContainer } from '@app/testkit';
-import { stackUrls } from '../support/env.ts';
-import {
-  LOYALTY_API_KEY,
-  LoyaltyProvider,
-  deliveryReport,
-  groupCaughtUp,
-  produceEvents,
-  suiteNames,
-  updateStream,
-  workerEnv,
-} from '../support/loyalty-sync.ts';
-import { spawnWorker, type WorkerProcess } from '../support/workers.ts';
+import { deliveryReport, produceEvents, updateStream } from '../support/loyalty-sync.ts';
+import { startLoyaltySuite, type LoyaltySuite } from '../support/loyalty-suite.ts';
+import type { WorkerProcess } from '../support/workers.ts';
 
 const USERS = 30;
 const VERSIONS = 10;
 
 describe('loyalty-sync when the Kafka broker restarts', () => {
-  const names = suiteNames('broker');
   let broker: ServiceContainer;
-  let sim: RunningProviderSim;
-  let provider: LoyaltyProvider;
-  let kafka: Kafka;
-  let producer: Producer;
+  let suite: LoyaltySuite;
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
     // A broker of its own: restarting the shared one would disturb other suites.
     broker = await startKafka();
-    const { redisUrl } = stackUrls();
-    sim = await startProviderSim({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'warn',
-      loyaltyApiKey: LOYALTY_API_KEY,
-    });
-    provider = new LoyaltyProvider(sim.url);
-    kafka = createKafka({
+    suite = await startLoyaltySuite('broker', {
       brokers: broker.url,
-      clientId: 'loyalty-broker-test',
-      logger: createLogger('loyalty-broker-test', { level: 'fatal' }),
+      workerEnv: { CONSUMER_SESSION_TIMEOUT_MS: '10000' },
+      kafkaLogLevel: 'fatal',
     });
-    await ensureTopics(kafka, [{ topic: names.topic, numPartitions: PROFILE_EVENTS_PARTITIONS }]);
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
-    const env = workerEnv(names, {
-      brokers: broker.url,
-      redisUrl,
-      providerUrl: sim.url,
-      extra: { CONSUMER_SESSION_TIMEOUT_MS: '10000' },
-    });
-    workers.push(await spawnWorker('broker-worker-1', env));
-    workers.push(await spawnWorker('broker-worker-2', env));
+    workers.push(await suite.spawnWorker('broker-worker-1'));
+    workers.push(await suite.spawnWorker('broker-worker-2'));
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(workers.map((worker) => worker.kill()));
-    await producer?.disconnect();
-    await sim?.close();
+    await suite?.stop();
     await broker?.stop();
   });
 
   test('when the broker restarts mid-load, then no update is lost or applied twice, and each user stays in order', async () => {
-    await provider.faults({ latency_ms: 20 });
+    await suite.provider.faults({ latency_ms: 20 });
     const events = updateStream(5_001, USERS, VERSIONS);
     const firstPart = events.slice(0, 100);
     const rest = events.slice(100);
-    await produceEvents(producer, names.topic, firstPart, 20);
+    await produceEvents(suite.producer, suite.names.topic, firstPart, 20);
     await waitFor(
       'the workers to be busy with the first records',
-      async () => (await provider.stats()).applied >= 30,
+      async () => (await suite.provider.stats()).applied >= 30,
       {
         timeoutMs: 60_000,
         intervalMs: 100,
       },
     );
 
-    const appliedAtRestart = (await provider.stats()).applied;
+    const appliedAtRestart = (await suite.provider.stats()).applied;
     const restart = broker.restart();
     // Produced one by one while the broker goes away and comes back: the producer retries.
     const sent: ProfileUpdatedEvent[] = [...firstPart];
     for (const event of rest) {
-      await produceEvents(producer, names.topic, [event]);
+      await produceEvents(suite.producer, suite.names.topic, [event]);
       sent.push(event);
     }
     await restart;
 
     await waitFor(
       'every update to be applied',
-      async () => (await provider.stats()).applied >= events.length,
+      async () => (await suite.provider.stats()).applied >= events.length,
       {
         timeoutMs: 180_000,
         intervalMs: 500,
       },
     );
-    await waitFor('the group to commit everything', () => groupCaughtUp(kafka, names.group, names.topic), {
+    await waitFor('the group to commit everything', () => suite.groupCaughtUp(), {
       timeoutMs: 60_000,
       intervalMs: 500,
     });
 
-    const report = await deliveryReport(provider, sent);
-    const stats = await provider.stats();
+    const report = await deliveryReport(suite.provider, sent);
+    const stats = await suite.provider.stats();
     const redeliveredSkipped = (
       await Promise.all(
         workers.map((worker) => worker.metric('loyalty_sync_events_skipped_total', { reason: 'stale' })),

@@ -1,22 +1,7 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { PROFILE_EVENTS_PARTITIONS } from '@app/events';
-import { createIdempotentProducer, createKafka, ensureTopics } from '@app/kafka';
-import { startProviderSim, type RunningProviderSim } from '@app/provider-sim';
-import { createLogger } from '@app/service-kit';
 import { waitFor } from '@app/testkit';
-import { stackUrls } from '../support/env.ts';
-import {
-  LOYALTY_API_KEY,
-  LoyaltyProvider,
-  deliveryReport,
-  groupCaughtUp,
-  produceEvents,
-  readToEnd,
-  suiteNames,
-  updateStream,
-  workerEnv,
-} from '../support/loyalty-sync.ts';
-import { spawnWorker, type WorkerProcess } from '../support/workers.ts';
+import { deliveryReport, produceEvents, readToEnd, updateStream } from '../support/loyalty-sync.ts';
+import { startLoyaltySuite, type LoyaltySuite } from '../support/loyalty-suite.ts';
+import type { WorkerProcess } from '../support/workers.ts';
 
 const USERS = 24;
 const VERSIONS = 6;
@@ -24,63 +9,36 @@ const VERSIONS = 6;
 const OUTAGE_MS = 30_000;
 
 describe('loyalty-sync during a provider outage', () => {
-  const names = suiteNames('outage');
-  let sim: RunningProviderSim;
-  let provider: LoyaltyProvider;
-  let kafka: Kafka;
-  let producer: Producer;
+  let suite: LoyaltySuite;
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    const { kafkaBrokers, redisUrl } = stackUrls();
-    sim = await startProviderSim({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'warn',
-      loyaltyApiKey: LOYALTY_API_KEY,
-    });
-    provider = new LoyaltyProvider(sim.url);
-    kafka = createKafka({
-      brokers: kafkaBrokers,
-      clientId: 'loyalty-outage-test',
-      logger: createLogger('loyalty-outage-test', { level: 'error' }),
-    });
-    await ensureTopics(kafka, [{ topic: names.topic, numPartitions: PROFILE_EVENTS_PARTITIONS }]);
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
-    const env = workerEnv(names, {
-      brokers: kafkaBrokers,
-      redisUrl,
-      providerUrl: sim.url,
-      extra: { BREAKER_RESET_TIMEOUT_MS: '5000', CONSUMER_SESSION_TIMEOUT_MS: '10000' },
+    suite = await startLoyaltySuite('outage', {
+      workerEnv: { BREAKER_RESET_TIMEOUT_MS: '5000', CONSUMER_SESSION_TIMEOUT_MS: '10000' },
     });
     // One after the other, so the second joins a group that already exists.
-    workers.push(await spawnWorker('outage-worker-1', env));
-    workers.push(await spawnWorker('outage-worker-2', env));
+    workers.push(await suite.spawnWorker('outage-worker-1'));
+    workers.push(await suite.spawnWorker('outage-worker-2'));
   }, 120_000);
 
-  afterAll(async () => {
-    await Promise.all(workers.map((worker) => worker.kill()));
-    await producer?.disconnect();
-    await sim?.close();
-  });
+  afterAll(() => suite?.stop());
 
   test('when the provider is down for 30 s, then the circuit opens, the partitions pause, and after recovery every update arrives once and in order', async () => {
     const events = updateStream(2_001, USERS, VERSIONS);
     const beforeOutage = events.slice(0, USERS * 2);
     const duringOutage = events.slice(USERS * 2);
-    await produceEvents(producer, names.topic, beforeOutage);
+    await produceEvents(suite.producer, suite.names.topic, beforeOutage);
     await waitFor(
       'the first updates to be applied',
-      async () => (await provider.stats()).applied === beforeOutage.length,
+      async () => (await suite.provider.stats()).applied === beforeOutage.length,
       {
         timeoutMs: 60_000,
       },
     );
 
-    await provider.faults({ down: true });
+    await suite.provider.faults({ down: true });
     const outageStarted = Date.now();
-    await produceEvents(producer, names.topic, duringOutage);
+    await produceEvents(suite.producer, suite.names.topic, duringOutage);
 
     for (const worker of workers) {
       await waitFor(
@@ -94,23 +52,23 @@ describe('loyalty-sync during a provider outage', () => {
     const pausedDuringOutage = await Promise.all(
       workers.map((worker) => worker.metric('loyalty_sync_paused_partitions')),
     );
-    const rejectedDuringOutage = (await provider.stats()).rejected_by_fault;
-    expect((await provider.stats()).applied).toBe(beforeOutage.length);
+    const rejectedDuringOutage = (await suite.provider.stats()).rejected_by_fault;
+    expect((await suite.provider.stats()).applied).toBe(beforeOutage.length);
 
     await new Promise((resolve) =>
       setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - outageStarted))),
     );
-    await provider.clearFaults();
+    await suite.provider.clearFaults();
 
     await waitFor(
       'every update to be applied after recovery',
-      async () => (await provider.stats()).applied >= events.length,
+      async () => (await suite.provider.stats()).applied >= events.length,
       {
         timeoutMs: 90_000,
         intervalMs: 250,
       },
     );
-    await waitFor('both groups to commit everything', () => groupCaughtUp(kafka, names.group, names.topic), {
+    await waitFor('both groups to commit everything', () => suite.groupCaughtUp(), {
       timeoutMs: 30_000,
     });
     for (const worker of workers) {
@@ -122,9 +80,9 @@ describe('loyalty-sync during a provider outage', () => {
       });
     }
 
-    const report = await deliveryReport(provider, events);
-    const deadLettered = await readToEnd(kafka, names.deadLetterTopic);
-    const stats = await provider.stats();
+    const report = await deliveryReport(suite.provider, events);
+    const deadLettered = await readToEnd(suite.kafka, suite.names.deadLetterTopic);
+    const stats = await suite.provider.stats();
     console.log(
       `provider outage ${OUTAGE_MS / 1000} s: produced ${events.length} (${duringOutage.length} during the outage), ` +
         `applied ${report.applied}, lost ${report.lost}, double-applied ${report.doubleApplied}, ` +

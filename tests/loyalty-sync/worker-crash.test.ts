@@ -1,21 +1,8 @@
-import type { Kafka, Producer } from 'kafkajs';
 import { PROFILE_EVENTS_PARTITIONS } from '@app/events';
-import { createIdempotentProducer, createKafka, ensureTopics } from '@app/kafka';
-import { startProviderSim, type RunningProviderSim } from '@app/provider-sim';
-import { createLogger } from '@app/service-kit';
 import { waitFor } from '@app/testkit';
-import { stackUrls } from '../support/env.ts';
-import {
-  LOYALTY_API_KEY,
-  LoyaltyProvider,
-  deliveryReport,
-  groupCaughtUp,
-  produceEvents,
-  suiteNames,
-  updateStream,
-  workerEnv,
-} from '../support/loyalty-sync.ts';
-import { spawnWorker, type WorkerProcess } from '../support/workers.ts';
+import { deliveryReport, produceEvents, updateStream } from '../support/loyalty-sync.ts';
+import { startLoyaltySuite, type LoyaltySuite } from '../support/loyalty-suite.ts';
+import type { WorkerProcess } from '../support/workers.ts';
 
 const USERS = 60;
 const VERSIONS = 10;
@@ -28,39 +15,16 @@ function heldPartitions(worker: WorkerProcess): number[] {
 }
 
 describe('loyalty-sync when a worker dies', () => {
-  const names = suiteNames('crash');
-  let sim: RunningProviderSim;
-  let provider: LoyaltyProvider;
-  let kafka: Kafka;
-  let producer: Producer;
+  let suite: LoyaltySuite;
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    const { kafkaBrokers, redisUrl } = stackUrls();
-    sim = await startProviderSim({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'warn',
-      loyaltyApiKey: LOYALTY_API_KEY,
-    });
-    provider = new LoyaltyProvider(sim.url);
-    kafka = createKafka({
-      brokers: kafkaBrokers,
-      clientId: 'loyalty-crash-test',
-      logger: createLogger('loyalty-crash-test', { level: 'error' }),
-    });
-    await ensureTopics(kafka, [{ topic: names.topic, numPartitions: PROFILE_EVENTS_PARTITIONS }]);
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
-    const env = workerEnv(names, {
-      brokers: kafkaBrokers,
-      redisUrl,
-      providerUrl: sim.url,
+    suite = await startLoyaltySuite('crash', {
       // The group notices a silent member after this long (the broker's minimum is 6 s).
-      extra: { CONSUMER_SESSION_TIMEOUT_MS: '10000', LOG_LEVEL: 'info' },
+      workerEnv: { CONSUMER_SESSION_TIMEOUT_MS: '10000', LOG_LEVEL: 'info' },
     });
     for (let index = 1; index <= WORKERS; index += 1)
-      workers.push(await spawnWorker(`crash-worker-${index}`, env));
+      workers.push(await suite.spawnWorker(`crash-worker-${index}`));
     await waitFor(
       'the three workers to share the twelve partitions',
       () =>
@@ -70,23 +34,19 @@ describe('loyalty-sync when a worker dies', () => {
     );
   }, 180_000);
 
-  afterAll(async () => {
-    await Promise.all(workers.map((worker) => worker.kill()));
-    await producer?.disconnect();
-    await sim?.close();
-  });
+  afterAll(() => suite?.stop());
 
   test('when one of three workers is killed mid-load, then the others take over and every update is applied exactly once, in order', async () => {
     // Slow enough that the load is still running when the worker dies.
-    await provider.faults({ latency_ms: 40 });
+    await suite.provider.faults({ latency_ms: 40 });
     const events = updateStream(4_001, USERS, VERSIONS);
     const victim = workers[0]!;
     const victimPartitions = heldPartitions(victim);
-    const producing = produceEvents(producer, names.topic, events, 50);
+    const producing = produceEvents(suite.producer, suite.names.topic, events, 50);
 
     await waitFor(
       'a quarter of the load to be applied',
-      async () => (await provider.stats()).applied >= events.length / 4,
+      async () => (await suite.provider.stats()).applied >= events.length / 4,
       {
         timeoutMs: 60_000,
         intervalMs: 100,
@@ -94,24 +54,20 @@ describe('loyalty-sync when a worker dies', () => {
     );
     const appliedByVictim = victim.logCount('event synced');
     const exit = await victim.kill();
-    const appliedAtKill = (await provider.stats()).applied;
+    const appliedAtKill = (await suite.provider.stats()).applied;
     await producing;
 
     await waitFor(
       'every update to be applied',
-      async () => (await provider.stats()).applied >= events.length,
+      async () => (await suite.provider.stats()).applied >= events.length,
       {
         timeoutMs: 120_000,
         intervalMs: 250,
       },
     );
-    await waitFor(
-      'the survivors to commit everything',
-      () => groupCaughtUp(kafka, names.group, names.topic),
-      {
-        timeoutMs: 30_000,
-      },
-    );
+    await waitFor('the survivors to commit everything', () => suite.groupCaughtUp(), {
+      timeoutMs: 30_000,
+    });
 
     const survivors = workers.slice(1);
     const redeliveredSkipped = (
@@ -119,8 +75,8 @@ describe('loyalty-sync when a worker dies', () => {
         survivors.map((worker) => worker.metric('loyalty_sync_events_skipped_total', { reason: 'stale' })),
       )
     ).reduce((sum, count) => sum + count, 0);
-    const report = await deliveryReport(provider, events);
-    const stats = await provider.stats();
+    const report = await deliveryReport(suite.provider, events);
+    const stats = await suite.provider.stats();
     console.log(
       `worker SIGKILL: produced ${events.length} for ${USERS} users, victim held partitions [${victimPartitions.join(',')}] ` +
         `and had synced ${appliedByVictim}, ${appliedAtKill} applied in all at the kill; ` +
