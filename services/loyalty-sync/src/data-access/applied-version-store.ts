@@ -11,6 +11,16 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 `;
 
+type RecordingRedis = Redis & {
+  recordAppliedVersion(
+    key: string,
+    profileVersion: number,
+    eventId: string,
+    appliedAt: string,
+    retentionMs: number,
+  ): Promise<number>;
+};
+
 export interface AppliedVersionStoreOptions {
   /** Records belong to one consumer group: another group syncing the same topic keeps its own. */
   consumerGroup: string;
@@ -31,11 +41,13 @@ export interface AppliedVersionStoreOptions {
  * trips through ioredis auto-pipelining.
  */
 export class AppliedVersionStore implements AppliedVersions {
-  private readonly redis: Redis;
+  private readonly redis: RecordingRedis;
   private readonly options: AppliedVersionStoreOptions;
 
   constructor(redis: Redis, options: AppliedVersionStoreOptions) {
-    this.redis = redis;
+    // EVALSHA (with ioredis's fallback to EVAL): the script text is not sent with every event.
+    redis.defineCommand('recordAppliedVersion', { numberOfKeys: 1, lua: RECORD_SCRIPT });
+    this.redis = redis as RecordingRedis;
     this.options = options;
   }
 
@@ -49,9 +61,7 @@ export class AppliedVersionStore implements AppliedVersions {
   }
 
   async recordApplied({ userId, profileVersion, eventId }: AppliedVersion): Promise<void> {
-    await this.redis.eval(
-      RECORD_SCRIPT,
-      1,
+    await this.redis.recordAppliedVersion(
       this.key(userId),
       profileVersion,
       eventId,
