@@ -1,3 +1,5 @@
+import { intFrom, LOG_LEVELS, namesFrom } from '../shared/env.ts';
+
 /** The knobs of the HTTP benchmark, all from the environment, each bounded so a run always ends. */
 export interface BenchConfig {
   /** Seconds of each measured run. */
@@ -38,32 +40,6 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 /** Longest wait after a run for the database to finish work the run left queued. */
 export const SETTLE_MAX_S = 30;
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
-  }
-  return value;
-}
-
-function scenariosFrom(raw: string | undefined): ScenarioName[] {
-  if (!raw) return [...SCENARIOS];
-  const names = raw
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter(Boolean);
-  for (const name of names) {
-    if (!(SCENARIOS as readonly string[]).includes(name)) {
-      throw new Error(`BENCH_SCENARIOS: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
-    }
-  }
-  return names as ScenarioName[];
-}
-
 export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   const durationS = intFrom(env, 'BENCH_DURATION_S', 10, 1, 300);
   const connections = intFrom(env, 'BENCH_CONNECTIONS', 50, 1, 1_000);
@@ -74,7 +50,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
   const rounds = intFrom(env, 'BENCH_ROUNDS', 2, 1, 10);
   const users = intFrom(env, 'BENCH_USERS', 1_000, 1, 100_000);
   const apiUsers = Math.min(users, intFrom(env, 'BENCH_API_USERS', 8, 1, 1_000));
-  const scenarios = scenariosFrom(env.BENCH_SCENARIOS);
+  const scenarios = namesFrom(env, 'BENCH_SCENARIOS', SCENARIOS, 'scenario');
   const apiLogLevel = env.BENCH_API_LOG_LEVEL || 'warn';
   if (!LOG_LEVELS.includes(apiLogLevel)) throw new Error(`BENCH_API_LOG_LEVEL must be one of ${LOG_LEVELS}`);
   // Load time, plus generous room for containers, seeding and the pauses between runs.

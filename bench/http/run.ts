@@ -32,6 +32,7 @@ import {
   type TargetName,
 } from './report.ts';
 import { seedUsers, type BenchSession } from './seed.ts';
+import { Cleanup, shuffled, withDatabase } from '../shared/run-support.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUTPUT_DIR = path.join(ROOT, '.bench');
@@ -42,57 +43,10 @@ const SESSION_TTL_SECONDS = 3_600;
 /** Below this many busy cores (database + both servers) the machine has finished a run's work. */
 const SETTLED_CORES = 0.1;
 const IDLE_SAMPLE_MS = 5_000;
-const CLEANUP_STEP_TIMEOUT_MS = 30_000;
 /** High enough that no bench user is ever throttled, while the throttle check itself still runs. */
 const UNTHROTTLED = '1000000/min';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Undo steps, run last-in first-out, once, whatever stops the run. */
-class Cleanup {
-  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
-  private running: Promise<void> | undefined;
-
-  add(name: string, run: () => Promise<unknown>): void {
-    this.steps.push({ name, run });
-  }
-
-  run(): Promise<void> {
-    this.running ??= (async () => {
-      for (let step = this.steps.pop(); step; step = this.steps.pop()) {
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          await Promise.race([
-            step.run(),
-            new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error('timed out')), CLEANUP_STEP_TIMEOUT_MS);
-            }),
-          ]);
-        } catch (error) {
-          console.error(`cleanup: ${step.name} failed: ${String(error)}`);
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-    })();
-    return this.running;
-  }
-}
-
-function shuffled<T>(items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
 
 /**
  * Waits until the database and both servers are (nearly) idle: requests a run abandoned at its end

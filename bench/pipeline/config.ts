@@ -1,3 +1,5 @@
+import { intFrom, LOG_LEVELS, namesFrom } from '../shared/env.ts';
+
 /** The knobs of the pipeline benchmark, all from the environment, each bounded so a run always ends. */
 export interface WorkerRunSpec {
   /** provider-sim's simulated latency (PUT /_faults {latency_ms}) during the run. */
@@ -43,32 +45,6 @@ export interface PipelineBenchConfig {
   timeoutS: number;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
-  }
-  return value;
-}
-
-function phasesFrom(raw: string | undefined): Phase[] {
-  if (!raw) return [...PHASES];
-  const names = raw
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter(Boolean);
-  for (const name of names) {
-    if (!(PHASES as readonly string[]).includes(name)) {
-      throw new Error(`BENCH_PHASES: unknown phase "${name}" (known: ${PHASES.join(', ')})`);
-    }
-  }
-  return names as Phase[];
-}
-
 /** "0x1,0x3,50x1,50x3": provider latency in ms × workers. */
 function runsFrom(raw: string | undefined): WorkerRunSpec[] {
   const text = raw || '0x1,0x3,50x1,50x3';
@@ -109,7 +85,7 @@ function workerEnvFrom(raw: string | undefined): Record<string, string> {
 }
 
 export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): PipelineBenchConfig {
-  const phases = phasesFrom(env.BENCH_PHASES);
+  const phases = namesFrom(env, 'BENCH_PHASES', PHASES, 'phase');
   const e2eRate = intFrom(env, 'BENCH_E2E_RATE', 200, 1, 5_000);
   const e2eSeconds = intFrom(env, 'BENCH_E2E_SECONDS', 60, 1, 600);
   const e2eWarmupSeconds = intFrom(env, 'BENCH_E2E_WARMUP_S', 5, 0, 60);

@@ -37,13 +37,13 @@ import { busiest, renderEndToEnd, renderTargets, renderThroughput, targetRows } 
 import { cpuWindow, formatCores, sleep, type CpuMeters } from './stats.ts';
 import { runThroughput, type ThroughputContext, type ThroughputResult } from './throughput.ts';
 import { startWorker, workerFigures, workerScript } from './workers.ts';
+import { Cleanup, shuffled, withDatabase } from '../shared/run-support.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUTPUT_DIR = path.join(ROOT, '.bench');
 const OUTPUT = path.join(OUTPUT_DIR, 'pipeline.json');
 const PROFILE_DIR = path.join(OUTPUT_DIR, 'cpu-prof');
 const SESSION_TTL_SECONDS = 3_600;
-const CLEANUP_STEP_TIMEOUT_MS = 30_000;
 const LOYALTY_API_KEY = 'bench-loyalty-api-key';
 /** High enough that no bench user is ever throttled, while the throttle check itself still runs. */
 const UNTHROTTLED = '1000000/min';
@@ -53,52 +53,6 @@ const FIRST_DELIVERY_TIMEOUT_MS = 60_000;
 /** Draining ends once the provider applied nothing new for this long. */
 const QUIET_MS = 2_000;
 const WRITE_CEILING_SECONDS = 5;
-
-/** Undo steps, run last-in first-out, once, whatever stops the run. */
-class Cleanup {
-  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
-  private running: Promise<void> | undefined;
-
-  add(name: string, run: () => Promise<unknown>): void {
-    this.steps.push({ name, run });
-  }
-
-  run(): Promise<void> {
-    this.running ??= (async () => {
-      for (let step = this.steps.pop(); step; step = this.steps.pop()) {
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          await Promise.race([
-            step.run(),
-            new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error('timed out')), CLEANUP_STEP_TIMEOUT_MS);
-            }),
-          ]);
-        } catch (error) {
-          console.error(`cleanup: ${step.name} failed: ${String(error)}`);
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-    })();
-    return this.running;
-  }
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-function shuffled<T>(items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
-}
 
 interface Shared {
   config: PipelineBenchConfig;

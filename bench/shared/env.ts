@@ -1,0 +1,40 @@
+/** Reading the benchmarks' BENCH_* settings: a bad value stops the run with a line naming it. */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function intFrom(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+/** A comma-separated choice among `known` (all of them when unset), e.g. BENCH_PHASES. */
+export function namesFrom<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  known: readonly T[],
+  what: string,
+): T[] {
+  const raw = env[name];
+  if (!raw) return [...known];
+  const names = raw
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean);
+  for (const item of names) {
+    if (!(known as readonly string[]).includes(item)) {
+      throw new Error(`${name}: unknown ${what} "${item}" (known: ${known.join(', ')})`);
+    }
+  }
+  return names as T[];
+}
