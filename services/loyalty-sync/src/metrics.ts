@@ -30,12 +30,13 @@ export function createLoyaltySyncMetrics(sources: MetricSources): LoyaltySyncMet
   // A scrape must not fail because the settings database is away: the gauges keep their last value.
   const readSetting = () => sources.loyaltySetting().catch(() => undefined);
   const registers = [registry];
-  const providerCalls = new Counter({
-    name: 'loyalty_sync_provider_calls_total',
-    help: 'Calls to the loyalty card service by outcome',
-    labelNames: ['outcome'] as const,
-    registers,
-  });
+  const counter = <Label extends string>(name: string, help: string, label: Label) =>
+    new Counter({ name, help, labelNames: [label] as const, registers });
+  const providerCalls = counter(
+    'loyalty_sync_provider_calls_total',
+    'Calls to the loyalty card service by outcome',
+    'outcome',
+  );
   const providerCallSeconds = new Histogram({
     name: 'loyalty_sync_provider_call_seconds',
     help: 'Duration of calls to the loyalty card service',
@@ -48,36 +49,31 @@ export function createLoyaltySyncMetrics(sources: MetricSources): LoyaltySyncMet
     help: 'Circuit of the loyalty card service: 0 closed, 1 half-open, 2 open',
     registers,
   });
-  const breakerTransitions = new Counter({
-    name: 'loyalty_sync_breaker_transitions_total',
-    help: 'Circuit state changes by the state entered',
-    labelNames: ['state'] as const,
-    registers,
-  });
-  const eventsApplied = new Counter({
-    name: 'loyalty_sync_events_applied_total',
-    help: 'Events delivered to the loyalty card service (result: applied, or replayed by its idempotency key)',
-    labelNames: ['result'] as const,
-    registers,
-  });
-  const eventsSkipped = new Counter({
-    name: 'loyalty_sync_events_skipped_total',
-    help: 'Events acknowledged without a call (disabled, source, stale)',
-    labelNames: ['reason'] as const,
-    registers,
-  });
-  const eventsDeadLettered = new Counter({
-    name: 'loyalty_sync_events_dead_lettered_total',
-    help: 'Events sent to the dead-letter topic by reason',
-    labelNames: ['reason'] as const,
-    registers,
-  });
-  const partitionPauses = new Counter({
-    name: 'loyalty_sync_partition_pauses_total',
-    help: 'Times partitions were paused (cause: circuit-open, circuit-rejected, provider-failing, infrastructure)',
-    labelNames: ['cause'] as const,
-    registers,
-  });
+  const breakerTransitions = counter(
+    'loyalty_sync_breaker_transitions_total',
+    'Circuit state changes by the state entered',
+    'state',
+  );
+  const eventsApplied = counter(
+    'loyalty_sync_events_applied_total',
+    'Events delivered to the loyalty card service (result: applied, or replayed by its idempotency key)',
+    'result',
+  );
+  const eventsSkipped = counter(
+    'loyalty_sync_events_skipped_total',
+    'Events acknowledged without a call (disabled, source, stale)',
+    'reason',
+  );
+  const eventsDeadLettered = counter(
+    'loyalty_sync_events_dead_lettered_total',
+    'Events sent to the dead-letter topic by reason',
+    'reason',
+  );
+  const partitionPauses = counter(
+    'loyalty_sync_partition_pauses_total',
+    'Times partitions were paused (cause: circuit-open, circuit-rejected, provider-failing, infrastructure)',
+    'cause',
+  );
   const pausedPartitions = new Gauge({
     name: 'loyalty_sync_paused_partitions',
     help: 'Partitions of this consumer currently paused',
