@@ -37,7 +37,9 @@ type Verdict = 'done' | 'retry-later' | 'stop';
 /**
  * The Kafka entry point. Partitions are consumed concurrently, and within a partition records of
  * different users (keys) are handled concurrently, up to `maxInFlight` in the process; a user's
- * own events are handled one after the other, in order.
+ * own events are handled one after the other, in order. Offsets advance only over the finished
+ * prefix: records of other users that finished past an unfinished one are fetched again and
+ * skipped as stale (their applied version is already recorded).
  *
  * Offsets are resolved by hand (eachBatch, eachBatchAutoResolve off): a record counts as consumed
  * only once it was applied, skipped or dead-lettered. When the circuit is open the record is

@@ -41,6 +41,11 @@ export function admission({ concurrency, maxWaitMs }: AdmissionOptions): Request
       throw overloaded();
     }
     res.off('close', onClose);
+    if (clientGone.signal.aborted) {
+      // The client left in the same tick its turn came: 'close' will not come again to release it.
+      slots.release();
+      return;
+    }
     // 'close' follows 'finish' and also comes alone when the connection drops: one release either way.
     res.once('close', () => slots.release());
     next();
