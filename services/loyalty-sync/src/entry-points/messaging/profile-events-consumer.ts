@@ -140,10 +140,25 @@ export class ProfileEventsConsumer {
     commitOffsetsIfNecessary,
   }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
-    // Commits and heartbeats run one at a time, behind the handling; the first failure (a
-    // rebalance, say) stops the batch and is rethrown to kafkajs.
+    // Commits and heartbeats run one at a time, behind the handling, and coalesce: each reads the
+    // offsets resolved by then. The first failure (a rebalance, say) stops the batch and is
+    // rethrown to kafkajs.
     let progress = Promise.resolve();
+    let progressQueued = false;
     let progressFailure: { error: unknown } | undefined;
+    const reportProgress = () => {
+      if (progressQueued || progressFailure) return;
+      progressQueued = true;
+      progress = progress
+        .then(async () => {
+          progressQueued = false;
+          await commitOffsetsIfNecessary();
+          await heartbeat();
+        })
+        .catch((error: unknown) => {
+          progressFailure ??= { error };
+        });
+    };
     await handleInKeyOrder({
       items: batch.messages,
       keyOf: (message) => message.key?.toString('utf8') ?? `offset:${message.offset}`,
@@ -159,12 +174,7 @@ export class ProfileEventsConsumer {
         resolveOffset(message.offset);
         const lag = BigInt(batch.highWatermark) - BigInt(message.offset) - 1n;
         this.options.metrics.consumerLag.set({ partition: String(partition) }, Number(lag > 0n ? lag : 0n));
-        progress = progress
-          .then(() => commitOffsetsIfNecessary())
-          .then(() => heartbeat())
-          .catch((error: unknown) => {
-            progressFailure ??= { error };
-          });
+        reportProgress();
       },
     });
     await progress;
