@@ -32,7 +32,8 @@ import {
   type TargetName,
 } from './report.ts';
 import { seedUsers, type BenchSession } from './seed.ts';
-import { Cleanup, shuffled, withDatabase } from '../shared/run-support.ts';
+import type { Cleanup } from '../shared/run-support.ts';
+import { runBench, shuffled, withDatabase } from '../shared/run-support.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUTPUT_DIR = path.join(ROOT, '.bench');
@@ -382,35 +383,4 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
 }
 
 const config = readBenchConfig();
-// The settings testcontainers needs on this machine (as scripts/test.sh sets them); the run's own
-// cleanup removes what it started, so no reaper container is needed.
-process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
-
-const cleanup = new Cleanup();
-const abort = (reason: string, code: number) => {
-  console.error(`\nbench:http: ${reason}; stopping everything it started`);
-  stopRunningLoad();
-  void cleanup.run().finally(() => process.exit(code));
-};
-process.once('SIGINT', () => abort('interrupted', 130));
-process.once('SIGTERM', () => abort('terminated', 143));
-const deadline = setTimeout(
-  () => abort(`over BENCH_TIMEOUT_S=${config.timeoutS}`, 1),
-  config.timeoutS * 1000,
-);
-deadline.unref();
-
-try {
-  await main(config, cleanup);
-} catch (error) {
-  console.error(
-    `bench:http failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  );
-  process.exitCode = 1;
-} finally {
-  await cleanup.run();
-  clearTimeout(deadline);
-  // Whatever a failed step left open (a client still reconnecting) must not keep the run alive.
-  process.exit(process.exitCode ?? 0);
-}
+await runBench('bench:http', config.timeoutS, (cleanup) => main(config, cleanup), stopRunningLoad);

@@ -37,7 +37,8 @@ import { busiest, renderEndToEnd, renderTargets, renderThroughput, targetRows } 
 import { cpuWindow, formatCores, sleep, type CpuMeters } from './stats.ts';
 import { runThroughput, type ThroughputContext, type ThroughputResult } from './throughput.ts';
 import { startWorker, workerFigures, workerScript } from './workers.ts';
-import { Cleanup, shuffled, withDatabase } from '../shared/run-support.ts';
+import type { Cleanup } from '../shared/run-support.ts';
+import { runBench, shuffled, withDatabase } from '../shared/run-support.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUTPUT_DIR = path.join(ROOT, '.bench');
@@ -459,34 +460,4 @@ process.on('warning', (warning) => {
   if (warning.name !== 'TimeoutNegativeWarning')
     console.error(`warning: ${warning.stack ?? warning.message}`);
 });
-// The settings testcontainers needs on this machine (as scripts/test.sh sets them); the run's own
-// cleanup removes what it started, so no reaper container is needed.
-process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
-
-const cleanup = new Cleanup();
-const abort = (reason: string, code: number) => {
-  console.error(`\nbench:pipeline: ${reason}; stopping everything it started`);
-  void cleanup.run().finally(() => process.exit(code));
-};
-process.once('SIGINT', () => abort('interrupted', 130));
-process.once('SIGTERM', () => abort('terminated', 143));
-const deadline = setTimeout(
-  () => abort(`over BENCH_TIMEOUT_S=${config.timeoutS}`, 1),
-  config.timeoutS * 1000,
-);
-deadline.unref();
-
-try {
-  await main(config, cleanup);
-} catch (error) {
-  console.error(
-    `bench:pipeline failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  );
-  process.exitCode = 1;
-} finally {
-  await cleanup.run();
-  clearTimeout(deadline);
-  // A client of a service that went away (e.g. ioredis reconnecting) must not keep the process alive.
-  process.exit();
-}
+await runBench('bench:pipeline', config.timeoutS, (cleanup) => main(config, cleanup));

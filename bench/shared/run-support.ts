@@ -51,3 +51,44 @@ export function withDatabase(url: string, database: string): string {
   parsed.pathname = `/${database}`;
   return parsed.toString();
 }
+
+/**
+ * Runs a benchmark's main with its cleanup guaranteed: on success, failure, Ctrl-C, SIGTERM or
+ * past `timeoutS`, everything the run started is stopped, then the process exits (a client still
+ * reconnecting to a service that went away must not keep it alive).
+ */
+export async function runBench(
+  name: string,
+  timeoutS: number,
+  main: (cleanup: Cleanup) => Promise<void>,
+  onAbort: () => void = () => undefined,
+): Promise<never> {
+  // The settings testcontainers needs on this machine (as scripts/test.sh sets them); the run's
+  // own cleanup removes what it started, so no reaper container is needed.
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+
+  const cleanup = new Cleanup();
+  const abort = (reason: string, code: number) => {
+    console.error(`\n${name}: ${reason}; stopping everything it started`);
+    onAbort();
+    void cleanup.run().finally(() => process.exit(code));
+  };
+  process.once('SIGINT', () => abort('interrupted', 130));
+  process.once('SIGTERM', () => abort('terminated', 143));
+  const deadline = setTimeout(() => abort(`over BENCH_TIMEOUT_S=${timeoutS}`, 1), timeoutS * 1000);
+  deadline.unref();
+
+  try {
+    await main(cleanup);
+  } catch (error) {
+    console.error(
+      `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    process.exitCode = 1;
+  } finally {
+    await cleanup.run();
+    clearTimeout(deadline);
+  }
+  process.exit(process.exitCode ?? 0);
+}
