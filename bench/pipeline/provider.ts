@@ -1,26 +1,7 @@
 /** The benchmark's view of provider-sim's loyalty card API: stats, histories and the latency knob. */
+import type { CustomerView, HistoryEntry, SimulatorStats } from '@app/provider-sim';
 
-export interface HistoryEntry {
-  idempotency_key: string;
-  payload: Record<string, unknown>;
-  /** new Date().toISOString() in provider-sim when it applied the update: wall clock, 1 ms steps. */
-  applied_at: string;
-}
-
-export interface CustomerView {
-  id: string;
-  current: Record<string, unknown>;
-  history: HistoryEntry[];
-}
-
-export interface ProviderStats {
-  customers: number;
-  applied: number;
-  replayed: number;
-  rejected_by_fault: number;
-  aborted_by_client: number;
-  duplicate_applications: number;
-}
+export type { CustomerView, HistoryEntry } from '@app/provider-sim';
 
 const TIMEOUT_MS = 10_000;
 const HISTORY_CONCURRENCY = 8;
@@ -41,10 +22,10 @@ export class ProviderSimClient {
     }
   }
 
-  async stats(): Promise<ProviderStats> {
+  async stats(): Promise<SimulatorStats> {
     const response = await this.call('/stats');
     if (!response.ok) throw new Error(`provider-sim GET /stats: ${response.status}`);
-    return (await response.json()) as ProviderStats;
+    return (await response.json()) as SimulatorStats;
   }
 
   async customer(id: number | string): Promise<CustomerView | undefined> {

@@ -10,6 +10,7 @@ import {
   type ProfileUpdatedEvent,
 } from '@app/events';
 import { mongoUrlFor } from './env.ts';
+import type { CustomerView, SimulatorStats } from '@app/provider-sim';
 import { AppliedVersionStore } from '../../services/loyalty-sync/src/data-access/applied-version-store.ts';
 
 export const LOYALTY_API_KEY = 'loyalty-test-api-key';
@@ -165,29 +166,7 @@ export function updateStream(firstUserId: number, users: number, versions: numbe
   return events;
 }
 
-export interface HistoryEntry {
-  idempotency_key: string;
-  payload: Record<string, unknown>;
-  applied_at: string;
-}
-
-export interface CustomerView {
-  id: string;
-  current: Record<string, unknown>;
-  history: HistoryEntry[];
-  applications: number;
-  replayed: number;
-}
-
-export interface ProviderStats {
-  customers: number;
-  applied: number;
-  replayed: number;
-  rejected_by_fault: number;
-  aborted_by_client: number;
-  max_applications_per_key: number;
-  duplicate_applications: number;
-}
+export type { CustomerView, HistoryEntry } from '@app/provider-sim';
 
 /** The test's view of provider-sim's loyalty card API and its fault knobs. */
 export class LoyaltyProvider {
@@ -197,8 +176,8 @@ export class LoyaltyProvider {
     this.url = url;
   }
 
-  async stats(): Promise<ProviderStats> {
-    return (await (await fetch(`${this.url}/stats`)).json()) as ProviderStats;
+  async stats(): Promise<SimulatorStats> {
+    return (await (await fetch(`${this.url}/stats`)).json()) as SimulatorStats;
   }
 
   async customer(id: number | string): Promise<CustomerView | undefined> {

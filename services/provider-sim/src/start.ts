@@ -5,6 +5,10 @@ import { loadProviderSimConfig, type ProviderSimConfig } from './config.ts';
 import { createSimulator } from './domain/simulator.ts';
 import { createHttpApp } from './entry-points/http/app.ts';
 
+// What its HTTP API answers (GET /customers/:id, GET /stats), for clients in tests and benchmarks.
+export type { CustomerView, HistoryEntry } from './domain/loyalty-ledger.ts';
+export type { SimulatorStats } from './domain/simulator.ts';
+
 const SERVICE = 'provider-sim';
 /** In-flight requests (e.g. waiting out simulated latency) get this long before sockets are cut. */
 const SHUTDOWN_GRACE_MS = 5_000;
