@@ -12,6 +12,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
+import { mongoClientOptions } from '@app/datastores';
 
 interface Session {
   userId: number;
@@ -50,11 +51,7 @@ const redis = new Redis(REDIS_URL, {
   maxRetriesPerRequest: 3,
   enableAutoPipelining: true,
 });
-const connection = mongoose.createConnection(MONGO_URL, {
-  serverSelectionTimeoutMS: 10_000,
-  maxPoolSize: 50,
-  autoIndex: false,
-});
+const connection = mongoose.createConnection(MONGO_URL, mongoClientOptions({ maxPoolSize: 50 }));
 await connection.asPromise();
 if (!connection.db) throw new Error('floor-server: no database after connecting');
 const users = connection.db.collection<UserDocument>('users');

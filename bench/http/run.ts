@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
+import { mongoClientOptions } from '@app/datastores';
 import { SETTLE_MAX_S, readBenchConfig, type BenchConfig, type ScenarioName } from './config.ts';
 import { summarizeProfile, type TimeWindow } from './cpu-profile.ts';
 import { PROFILE_PATH, runLoad, stopRunningLoad } from './load.ts';
@@ -182,7 +183,7 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
   const dbCpu = stack.containers.mongo ? containerCpuMeter(Number(new URL(mongoUrl).port)) : undefined;
   if (!dbCpu) console.log('database CPU is not measured (not a container of this run, or not visible)');
 
-  const admin = await mongoose.createConnection(mongoUrl, { serverSelectionTimeoutMS: 10_000 }).asPromise();
+  const admin = await mongoose.createConnection(mongoUrl, mongoClientOptions()).asPromise();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   let redisError: unknown;
   redis.on('error', (error: unknown) => (redisError = error));

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
+import { mongoClientOptions } from '@app/datastores';
 import { ensureTopics } from '@app/kafka';
 import { summarizeProfile } from '../http/cpu-profile.ts';
 import { containerCpuMeter, startServer, type ServerProcess } from '../http/processes.ts';
@@ -161,7 +162,7 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
       `(LOG_LEVEL=${config.workerLogLevel}), topic ${topic} (${E2E_PARTITIONS} partitions)`,
   );
 
-  const admin = await mongoose.createConnection(mongoUrl, { serverSelectionTimeoutMS: 10_000 }).asPromise();
+  const admin = await mongoose.createConnection(mongoUrl, mongoClientOptions()).asPromise();
   const redis = new Redis(urls.redisUrl, { maxRetriesPerRequest: 3 });
   let sessions: BenchSession[] = [];
   cleanup.add('e2e sessions', async () => {
@@ -350,9 +351,7 @@ async function main(config: PipelineBenchConfig, cleanup: Cleanup): Promise<void
   });
   const databases = new Set<string>();
   cleanup.add('bench databases and topics', async () => {
-    const connection = await mongoose
-      .createConnection(stack.urls.mongoUrl, { serverSelectionTimeoutMS: 10_000 })
-      .asPromise();
+    const connection = await mongoose.createConnection(stack.urls.mongoUrl, mongoClientOptions()).asPromise();
     try {
       for (const database of databases) await connection.useDb(database).dropDatabase();
     } finally {

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import mongoose, { Schema, type Connection } from 'mongoose';
+import { mongoClientOptions } from '@app/datastores';
 import { KeyedLock } from '@app/service-kit';
 import { mongoUrlFor, stackUrls } from '../support/env.ts';
 
@@ -22,7 +23,9 @@ describe('MongoDB-protocol database', () => {
 
   beforeAll(async () => {
     redis = new Redis(stackUrls().redisUrl);
-    connection = await mongoose.createConnection(mongoUrlFor('foundation_mongo')).asPromise();
+    connection = await mongoose
+      .createConnection(mongoUrlFor('foundation_mongo'), mongoClientOptions())
+      .asPromise();
     Accounts = connection.model<Account>('Account', accountSchema);
     await Accounts.init();
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
+import { mongoClientOptions } from '@app/datastores';
 import { parseProfileUpdated } from '@app/events';
 import { freePort, waitFor } from '@app/testkit';
 import { ApiClient } from '../support/api-client.ts';
@@ -31,7 +32,9 @@ describe('profile-api: outbox relay to Kafka', () => {
   });
 
   async function outboxOf(userId: number): Promise<unknown[]> {
-    const connection = await mongoose.createConnection(harness.api.config.mongoUrl).asPromise();
+    const connection = await mongoose
+      .createConnection(harness.api.config.mongoUrl, mongoClientOptions())
+      .asPromise();
     const user = await connection
       .collection<{ _id: string; outbox?: unknown[] }>('users')
       .findOne({ _id: String(userId) });

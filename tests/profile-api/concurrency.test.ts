@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
+import { mongoClientOptions } from '@app/datastores';
 import { waitFor } from '@app/testkit';
 import { stackUrls } from '../support/env.ts';
 import { startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
@@ -31,7 +32,7 @@ describe('profile-api: concurrent updates of one profile', () => {
     const replica = await harness.startReplica();
     const me = (await client.get('/users/profile/')).body.id as number;
     const users = mongoose
-      .createConnection(harness.api.config.mongoUrl)
+      .createConnection(harness.api.config.mongoUrl, mongoClientOptions())
       .collection<{ _id: string; version: number; outbox: unknown[] }>('users');
     const before = (await users.findOne({ _id: String(me) }))!;
 

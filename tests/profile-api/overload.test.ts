@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import { mongoClientOptions } from '@app/datastores';
 import { startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
 
 describe('profile-api: more writes than it admits', () => {
@@ -20,7 +21,7 @@ describe('profile-api: more writes than it admits', () => {
     const { client } = await harness.signUp();
     const me = (await client.get('/users/profile/')).body.id as number;
     const users = mongoose
-      .createConnection(harness.api.config.mongoUrl)
+      .createConnection(harness.api.config.mongoUrl, mongoClientOptions())
       .collection<{ _id: string; version: number }>('users');
     const before = (await users.findOne({ _id: String(me) }))!;
 

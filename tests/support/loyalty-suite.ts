@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import mongoose from 'mongoose';
+import { mongoClientOptions } from '@app/datastores';
 import { PROFILE_EVENTS_PARTITIONS } from '@app/events';
 import { createIdempotentProducer, createKafka, ensureTopics } from '@app/kafka';
 import { startProviderSim, type RunningProviderSim } from '@app/provider-sim';
@@ -121,7 +122,7 @@ async function openSettings(
   redisUrl: string,
   held: Held,
 ): Promise<LoyaltySettings> {
-  const mongo = mongoose.createConnection(mongoUrlFor(names.database));
+  const mongo = mongoose.createConnection(mongoUrlFor(names.database), mongoClientOptions());
   held.connections.push(() => mongo.close());
   await mongo.asPromise();
   const redis = new Redis(redisUrl);

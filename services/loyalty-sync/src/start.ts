@@ -1,14 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
+import { connectMongo, connectRedis } from '@app/datastores';
 import { createIdempotentProducer, createKafka, ensureTopics } from '@app/kafka';
 import { createErrorFunnel, createLogger, installProcessHandlers, type Logger } from '@app/service-kit';
 import { SettingsStore, settingDefaultsFromEnv } from '@app/settings';
 import { readConfig, type LoyaltySyncConfig } from './config.ts';
 import { AppliedVersionStore } from './data-access/applied-version-store.ts';
 import { createLoyaltyCardClient, type LoyaltyCardClient } from './data-access/loyalty-card-client.ts';
-import { connectMongo } from './data-access/mongo.ts';
-import { connectRedis } from './data-access/redis.ts';
 import { SyncUseCase } from './domain/sync-use-case.ts';
 import { startHealthServer, stopHealthServer, type HealthServer } from './entry-points/http/server.ts';
 import { DeadLetterPublisher } from './entry-points/messaging/dead-letters.ts';

@@ -1,3 +1,4 @@
+import { connectRedis } from '@app/datastores';
 import {
   KeyedLock,
   createErrorFunnel,
@@ -10,8 +11,7 @@ import { createKafka } from '@app/kafka';
 import { SettingsStore, settingDefaultsFromEnv } from '@app/settings';
 import { readConfig, type ProfileApiConfig } from './config.ts';
 import { AvatarRepository } from './data-access/avatar-repository.ts';
-import { connectMongo } from './data-access/mongo.ts';
-import { connectRedis } from './data-access/redis.ts';
+import { connectProfileDatabase } from './data-access/mongo.ts';
 import { SessionStore } from './data-access/session-store.ts';
 import { KafkaEventPublisher } from './data-access/kafka-event-publisher.ts';
 import { OutboxRepository } from './data-access/outbox-repository.ts';
@@ -45,7 +45,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
   const funnel = createErrorFunnel(logger, () => process.exit(1));
   const metrics = createMetricsRegistry('profile-api');
 
-  const mongo = await connectMongo(config.mongoUrl);
+  const mongo = await connectProfileDatabase(config.mongoUrl);
   const redis = connectRedis(config.redisUrl, 'profile-api');
   const subscriber = connectRedis(config.redisUrl, 'profile-api-settings');
   const userLock = new KeyedLock(redis);

@@ -1,17 +1,12 @@
 import mongoose, { type Connection } from 'mongoose';
+import { connectMongo } from '@app/datastores';
 
 /**
  * Filters are sanitised ($-operators in user input become literals) and unknown paths are
  * rejected in queries and ignored on writes, so no request body can steer a query or a write.
  */
-export async function connectMongo(url: string): Promise<Connection> {
+export async function connectProfileDatabase(url: string): Promise<Connection> {
   mongoose.set('sanitizeFilter', true);
   mongoose.set('strictQuery', 'throw');
-  const connection = mongoose.createConnection(url, {
-    serverSelectionTimeoutMS: 10_000,
-    maxPoolSize: 50,
-    autoIndex: false,
-  });
-  await connection.asPromise();
-  return connection;
+  return connectMongo(url, { maxPoolSize: 50 });
 }
