@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Debian packages the image build and the browser test need on a brand-new machine (the engine
-# script brings docker).
+# script brings docker). Rust (cargo) compiles the MongoDB stand-in; Debian's is too old for it, so it
+# must come with the machine (rustup).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 missing=()
 command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
-command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || missing+=(golang-go)
 command -v mvn >/dev/null || missing+=(maven)
 command -v flock >/dev/null || missing+=(util-linux)
 # The API reference page is tested in a real headless browser (tests/docs).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v cargo >/dev/null || [ -x "$HOME/.cargo/bin/cargo" ] || [ "${USE_OFFICIAL_IMAGES:-0}" = 1 ] ||
+  die "cargo (Rust >= 1.85, e.g. from rustup) is needed to build the MongoDB stand-in image; or set USE_OFFICIAL_IMAGES=1"
 [ ${#missing[@]} -eq 0 ] && exit 0
 [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; install them (needs root)"
 log "installing ${missing[*]} from Debian"

@@ -10,7 +10,8 @@
 #
 # Each image is labelled with a hash of its inputs (its folder, the pinned versions below, its parent's
 # hash); an image whose label matches is left alone. Downloads and builds that feed the images
-# (rootfs tarball, Node/npm, Kafka jars, FerretDB binary) go to .cache/ (git-ignored) and are reused.
+# (rootfs tarball, Node/npm, Kafka jars) go to .cache/ (git-ignored) and are reused; the compiled
+# secantusd-rs binary goes to a per-user cache keyed by its version (mongo/prepare.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,10 +27,10 @@ export NODE_SHA512=sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936
 export NPM_VERSION=11.21.2
 export NPM_SHA512=sha512-7HPApk+AflMUavSseL1Pm6CnYqMIHk53x+KmuhqmTDqPkjPMgxIpTPcTqsE91EKNw4gFBJV9fnXiSdGm1DXq9A==
 export KAFKA_VERSION=4.1.2
-export FERRETDB_VERSION=1.24.2
+export SECANTUS_VERSION=0.5.3-beta.196
 
 started=$SECONDS
-export PATH=$PATH:/usr/local/go/bin:/usr/sbin:/sbin # go, debootstrap, chroot
+export PATH=$PATH:$HOME/.cargo/bin:/usr/sbin:/sbin # cargo, debootstrap, chroot
 
 # write_env MONGO REDIS KAFKA NODE: rewrite .env.images only when its content changes.
 write_env() {
@@ -42,7 +43,7 @@ write_env() {
 
 if [ "${USE_OFFICIAL_IMAGES:-0}" = 1 ]; then
   # Docker pulls these on first use on a machine that has a registry; nothing is pulled here.
-  write_env mongo:7.0 redis:7-alpine "apache/kafka:$KAFKA_VERSION" node:24-bookworm-slim
+  write_env mongo:8 redis:7-alpine "apache/kafka:$KAFKA_VERSION" node:24-bookworm-slim
   echo "official images named in $env_file (nothing built) - total $((SECONDS - started)) s"
   exit 0
 fi
@@ -58,7 +59,7 @@ declare -A tag=(
   [node]=$prefix/node:24
   [redis]=$prefix/redis:7
   [kafka]=$prefix/kafka:$KAFKA_VERSION
-  [mongo]=$prefix/mongo:ferretdb-$FERRETDB_VERSION
+  [mongo]=$prefix/mongo:secantus-$SECANTUS_VERSION
 )
 # Versions each image depends on; also passed as build args of the same name.
 declare -A uses=(
@@ -66,7 +67,7 @@ declare -A uses=(
   [node]="NODE_VERSION NODE_SHA512 NPM_VERSION NPM_SHA512"
   [redis]=""
   [kafka]="KAFKA_VERSION"
-  [mongo]="FERRETDB_VERSION"
+  [mongo]="SECANTUS_VERSION"
 )
 # Files whose change means re-running prepare.sh (others, e.g. a Dockerfile, only rebuild the image).
 declare -A prepare_inputs=([base]="." [node]="prepare.sh" [kafka]="prepare.sh pom.xml" [mongo]="prepare.sh")
@@ -86,14 +87,12 @@ host_inputs() {
     /usr/local/share/ca-certificates/*.crt 2>/dev/null || true # optional ones may be missing
   shopt -u nullglob
 }
-go_version() { go env GOVERSION 2>/dev/null || echo no-go; } # FerretDB is compiled by the host's Go
 
 declare -A hash art
 for name in "${images[@]}"; do
   extra=""
   case $name in
     base) extra=$(host_inputs) ;;
-    mongo) extra=$(go_version) ;;
   esac
   parent=""; [ "$name" = base ] || parent=${hash[base]}
   hash[$name]=$({ digest_dir "$here/$name"; versions_of "$name"; echo "$extra"; echo "$parent"; } | short_hash)

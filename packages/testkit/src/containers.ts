@@ -12,7 +12,7 @@ export interface ServiceContainer {
 
 // Both the official images and the local stand-ins print one of these when ready.
 const READY = {
-  mongo: /Waiting for connections|Listening on/,
+  mongo: /Waiting for connections|secantusd-rs listening on/, // mongod's JSON log | the stand-in's
   redis: /Ready to accept connections/,
   kafka: /Kafka Server started/,
 };

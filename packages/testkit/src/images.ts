@@ -3,7 +3,7 @@ import path from 'node:path';
 
 /** Official images by default; infra/images/build.sh writes local stand-ins to .env.images offline. */
 const OFFICIAL_IMAGES = {
-  MONGO_IMAGE: 'mongo:7.0',
+  MONGO_IMAGE: 'mongo:8',
   REDIS_IMAGE: 'redis:7-alpine',
   KAFKA_IMAGE: 'apache/kafka:4.1.2',
   NODE_IMAGE: 'node:24-bookworm-slim',

@@ -19,8 +19,7 @@ function overloaded(): AppError {
 }
 
 /**
- * Bounds the state-changing requests in progress. Writes are what the database runs one at a time
- * (FerretDB) or what saturates it first; without a bound, a burst above its capacity queues every
+ * Bounds the state-changing requests in progress. Writes are what saturates the database first; without a bound, a burst above its capacity queues every
  * request until all of them time out at the client while the database keeps working for nobody
  * (measured: 200 PATCH/s against a ~30/s database answered 0 of 12,000 within 10 s). With it, the
  * excess gets a quick 503 with Retry-After, admitted requests keep their latency, and a request
