@@ -24,7 +24,7 @@ import { OutboxRelay } from './domain/outbox-relay.ts';
 import { PhoneVerificationUseCase } from './domain/phone-verification-use-case.ts';
 import { createProfileRules } from './domain/profile-schema.ts';
 import { ProfileUseCase } from './domain/profile-use-case.ts';
-import type { SmsSender } from './domain/sms-sender.ts';
+import type { SmsSender } from './domain/ports.ts';
 import { Throttler } from './domain/throttler.ts';
 import { createApp, startWebServer, stopWebServer } from './entry-points/http/server.ts';
 import { outboxMetrics } from './outbox-metrics.ts';

@@ -7,7 +7,7 @@ function errorsOf(run: () => unknown): Record<string, string[]> {
   try {
     run();
   } catch (error) {
-    if (error instanceof AppError) return error.body as Record<string, string[]>;
+    if (error instanceof AppError) return error.details.fields as Record<string, string[]>;
     throw error;
   }
   throw new Error('expected a validation error');

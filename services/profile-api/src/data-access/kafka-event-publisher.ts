@@ -1,7 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { EVENT_HEADERS, PROFILE_EVENTS_PARTITIONS, type ProfileUpdatedEvent } from '@app/events';
 import { createIdempotentProducer, ensureTopics } from '@app/kafka';
-import type { EventPublisher } from '../domain/outbox-relay.ts';
+import type { EventPublisher } from '../domain/ports.ts';
 
 /**
  * Publishes ProfileUpdated events keyed by user id, so one user's events share a partition and

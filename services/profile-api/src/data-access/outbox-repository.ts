@@ -1,6 +1,7 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
 import type { ProfileUpdatedEvent } from '@app/events';
 import type { KeyedLock } from '@app/service-kit';
+import type { Outbox } from '../domain/ports.ts';
 import { userKey, userModel, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
@@ -10,7 +11,7 @@ const { trusted } = mongoose;
  * order, and removing what was published. Removal runs under the same per-user lock as profile
  * commits, so an event appended meanwhile is never lost.
  */
-export class OutboxRepository {
+export class OutboxRepository implements Outbox {
   private readonly users: Model<UserDocument>;
   private readonly lock: KeyedLock;
 

@@ -1,12 +1,15 @@
 import CircuitBreaker from 'opossum';
-import { AppError, type Logger } from '@app/service-kit';
-import type { SmsSender } from '../domain/sms-sender.ts';
+import type { Logger } from '@app/service-kit';
+import { smsUnavailable } from '../domain/errors.ts';
+import type { SmsSender } from '../domain/ports.ts';
 
 export interface HttpSmsGatewayOptions {
   url: string;
   timeoutMs: number;
   logger: Logger;
 }
+
+const BREAKER_RESET_SECONDS = 10;
 
 class SmsRejectedError extends Error {
   readonly status: number;
@@ -37,7 +40,7 @@ export function createHttpSmsGateway({ url, timeoutMs, logger }: HttpSmsGatewayO
     timeout: false,
     errorThresholdPercentage: 50,
     volumeThreshold: 5,
-    resetTimeout: 10_000,
+    resetTimeout: BREAKER_RESET_SECONDS * 1000,
     // A 4xx means this message was refused, not that the gateway is unhealthy.
     errorFilter: (error: unknown) =>
       error instanceof SmsRejectedError && error.status >= 400 && error.status < 500 && error.status !== 429,
@@ -50,12 +53,8 @@ export function createHttpSmsGateway({ url, timeoutMs, logger }: HttpSmsGatewayO
       try {
         await breaker.fire(to, text);
       } catch (error) {
-        throw new AppError('sms-unavailable', 'the SMS gateway did not accept the message', {
-          status: 503,
-          body: { detail: 'The verification code could not be sent. Try again later.' },
-          headers: { 'Retry-After': '10' },
-          cause: error,
-        });
+        // Worth a retry once the breaker may have closed again.
+        throw smsUnavailable(BREAKER_RESET_SECONDS, error);
       }
     },
     shutdown: () => breaker.shutdown(),

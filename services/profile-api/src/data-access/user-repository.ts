@@ -1,10 +1,9 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
 import type { KeyedLock } from '@app/service-kit';
 import type { ProfileUpdatedEvent } from '@app/events';
+import type { CreateUserResult, NewUser, Users } from '../domain/ports.ts';
 import type { ProfileChanges, User } from '../domain/user.ts';
 import { userKey, userModel, type UserDocument } from './user-model.ts';
-
-export type NewUser = Omit<User, 'id' | 'version'>;
 
 const DUPLICATE_KEY = 11000;
 const { trusted } = mongoose;
@@ -18,9 +17,7 @@ function toUser(document: UserDocument | null): User | null {
   return { id: Number(_id), ...user };
 }
 
-export class EmailTakenError extends Error {}
-
-export class UserRepository {
+export class UserRepository implements Users {
   private readonly users: Model<UserDocument>;
   private readonly counters;
   private readonly lock: KeyedLock;
@@ -60,7 +57,7 @@ export class UserRepository {
     });
   }
 
-  async create(user: NewUser): Promise<User> {
+  async create(user: NewUser): Promise<CreateUserResult> {
     const id = await this.nextId();
     try {
       const created = await this.users.create({
@@ -70,9 +67,9 @@ export class UserRepository {
         email_normalized: user.email.toLowerCase(),
         outbox: [],
       });
-      return toUser(created.toObject())!;
+      return { outcome: 'created', user: toUser(created.toObject())! };
     } catch (error) {
-      if ((error as { code?: number }).code === DUPLICATE_KEY) throw new EmailTakenError(user.email);
+      if ((error as { code?: number }).code === DUPLICATE_KEY) return { outcome: 'email-taken' };
       throw error;
     }
   }

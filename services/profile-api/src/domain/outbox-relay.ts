@@ -1,15 +1,8 @@
-import type { ProfileUpdatedEvent } from '@app/events';
 import type { KeyedLock, Logger } from '@app/service-kit';
-import type { OutboxRepository } from '../data-access/outbox-repository.ts';
-
-export interface EventPublisher {
-  /** Resolves once the broker answers; rejects fast when it does not. */
-  connect(): Promise<void>;
-  publish(events: ProfileUpdatedEvent[]): Promise<void>;
-}
+import type { EventPublisher, Outbox } from './ports.ts';
 
 export interface OutboxRelayOptions {
-  outbox: OutboxRepository;
+  outbox: Outbox;
   publisher: EventPublisher;
   /** Per-user publishing lock, shared by every replica: an event goes out twice only after a crash. */
   lock: KeyedLock;

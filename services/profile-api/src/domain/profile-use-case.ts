@@ -6,14 +6,10 @@ import {
   type ProfileUpdateSource,
   type ProfileUpdatedEvent,
 } from '@app/events';
-import { AppError } from '@app/service-kit';
-import type { SettingsStore } from '@app/settings';
-import type { AvatarRepository } from '../data-access/avatar-repository.ts';
-import type { UserRepository } from '../data-access/user-repository.ts';
-import { notAuthenticated } from './errors.ts';
+import { fieldErrors, notAuthenticated, updateContention, type FieldErrors } from './errors.ts';
+import type { Avatars, SettingsReader, Users } from './ports.ts';
 import { toSnapshot } from './profile-representation.ts';
 import { PROFILE_FIELDS, type ProfileChanges, type ProfileField, type User } from './user.ts';
-import { validationFailed, type FieldErrors } from './validation-errors.ts';
 
 const MAX_COMMIT_ATTEMPTS = 8;
 
@@ -23,9 +19,9 @@ export interface AvatarUpload {
 }
 
 export interface ProfileUseCaseDeps {
-  users: UserRepository;
-  avatars: AvatarRepository;
-  settings: SettingsStore;
+  users: Users;
+  avatars: Avatars;
+  settings: SettingsReader;
   /** Called after each committed change, e.g. to publish its event at once. */
   onCommitted?: (event: ProfileUpdatedEvent) => void;
 }
@@ -72,7 +68,7 @@ export class ProfileUseCase {
         errors.phone = ['A user with this phone number already exists.'];
       }
     }
-    if (Object.keys(errors).length > 0) throw validationFailed(errors);
+    if (Object.keys(errors).length > 0) throw fieldErrors(errors);
     return changed;
   }
 
@@ -115,9 +111,6 @@ export class ProfileUseCase {
         return committed;
       }
     }
-    throw new AppError('update-contention', 'too many concurrent updates of one profile', {
-      status: 409,
-      body: { detail: 'The profile is being changed by another request. Try again.' },
-    });
+    throw updateContention();
   }
 }

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Session } from '../../data-access/session-store.ts';
+import type { Session } from '../../domain/ports.ts';
 import { notAuthenticated } from '../../domain/errors.ts';
 
 export interface Authenticated {

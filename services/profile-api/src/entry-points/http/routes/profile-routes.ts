@@ -73,7 +73,7 @@ export function profileRoutes({
       const input = rules.validate(bodyOf(req), { partial, withLoyalty: true });
       const changes = await profiles.prepareAvatar(avatarUploadOf(req), input.changes);
       const result = await phoneVerification.update(userId, { ...input, changes });
-      if (result.status === 202) res.status(202).json({ detail: 'Verification code sent.' });
+      if (result.outcome === 'code-sent') res.status(202).json({ detail: 'Verification code sent.' });
       else res.json(toProfileWithLoyaltyResponse(result.user, baseUrlOf(req)));
     });
   }
