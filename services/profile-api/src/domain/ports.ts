@@ -13,27 +13,41 @@ export type NewUser = Omit<User, 'id' | 'version'>;
 
 export type CreateUserResult = { outcome: 'created'; user: User } | { outcome: 'email-taken' };
 
+/** One committed change: the new profile fields, the event describing them, and the phone claim. */
+export interface ProfileCommit {
+  userId: number;
+  /** The version the change was computed from: the commit applies only if it is still current. */
+  expectedVersion: number;
+  /** The changed fields only. */
+  set: ProfileChanges;
+  event: ProfileUpdatedEvent;
+  /**
+   * The user's claim on a phone number, which no other user may hold at the same time:
+   * a number claims it (refused with `phone-taken` if another user's claim holds it), null
+   * releases the user's claim, undefined leaves it as it is.
+   */
+  phoneClaim?: string | null;
+}
+
+export type CommitResult =
+  | { outcome: 'committed'; user: User }
+  /** Another writer committed since `expectedVersion` was read (or the user is gone): re-read. */
+  | { outcome: 'conflict' }
+  /** Another user's claim holds the phone number. Nothing was written. */
+  | { outcome: 'phone-taken' };
+
 export interface Users {
   findById(id: number): Promise<User | null>;
   findByEmail(email: string): Promise<User | null>;
-  isPhoneTakenByAnother(phone: string, userId: number): Promise<boolean>;
-  /** A fresh id, and the email unique ignoring case. */
+  /** Whether another user's profile shows this number, claimed or not. */
+  isPhoneHeldByAnother(phone: string, userId: number): Promise<boolean>;
+  /** A fresh id, and the email unique ignoring case (decided by the store, atomically). */
   create(user: NewUser): Promise<CreateUserResult>;
   /**
-   * Applies a change only if nobody committed one since `expectedVersion` was read, bumping the
-   * version and appending the event in the same single-document update. Null when another
-   * writer won; the caller re-reads and retries.
+   * Applies the change, bumps the version and appends the event in one atomic step, only if the
+   * version is still `expectedVersion`.
    */
-  commitChange(
-    userId: number,
-    expectedVersion: number,
-    changes: ProfileChanges,
-    event: ProfileUpdatedEvent,
-  ): Promise<User | null>;
-  /** Runs a read-modify-write of one user with no other writer of that user in between. */
-  exclusive<T>(userId: number, critical: () => Promise<T>): Promise<T>;
-  /** No two users can claim one number at once: checking and committing happen under its lock. */
-  exclusivePhone<T>(phone: string, critical: () => Promise<T>): Promise<T>;
+  commitChange(commit: ProfileCommit): Promise<CommitResult>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -52,6 +66,14 @@ export interface EventPublisher {
   /** Resolves once the broker answers; rejects fast when it does not. */
   connect(): Promise<void>;
   publish(events: ProfileUpdatedEvent[]): Promise<void>;
+}
+
+/**
+ * Mutual exclusion per key across every replica, for a bounded time: a holder that outlives the
+ * lease (or crashes) loses it.
+ */
+export interface Lease {
+  withLease<T>(key: string, critical: () => Promise<T>): Promise<T>;
 }
 
 // ---------------------------------------------------------------------------------------------
