@@ -79,6 +79,8 @@ describe('domain errors over HTTP', () => {
 
   test('when an error is not the domain’s, then it is left to its raiser’s own status', () => {
     expect(fromDomainError(new AppError('csrf-failed', 'x', { status: 403 }))).toBeUndefined();
+    // The settings API answers its own 401, with WWW-Authenticate, under the same code.
+    expect(fromDomainError(new AppError('not-authenticated', 'x', { status: 401 }))).toBeUndefined();
     expect(fromDomainError(new Error('boom'))).toBeUndefined();
   });
 });

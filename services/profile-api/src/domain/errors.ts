@@ -20,9 +20,20 @@ export type DomainErrorCode =
   FieldErrorCode | 'not-authenticated' | 'throttled' | 'update-contention' | 'sms-unavailable';
 
 /** Field errors travel as `details.fields`; the seconds to wait before retrying as `details.retryAfterSeconds`. */
-export interface DomainErrorDetails {
+// A type, not an interface: it must fit AppError's Record<string, unknown>.
+export type DomainErrorDetails = {
   fields?: FieldErrors;
   retryAfterSeconds?: number;
+};
+
+/**
+ * An AppError raised by the domain: its own type, so the HTTP mapping never mistakes an error an
+ * entry point raised with a status of its own (say, the settings API's 401) for one of these.
+ */
+export class DomainError extends AppError {
+  override name = 'DomainError';
+  declare readonly code: DomainErrorCode;
+  declare readonly details: DomainErrorDetails;
 }
 
 function domainError(
@@ -30,11 +41,11 @@ function domainError(
   message: string,
   details: DomainErrorDetails = {},
   cause?: unknown,
-): AppError {
-  return new AppError(code, message, { details: { ...details }, cause });
+): DomainError {
+  return new DomainError(code, message, { details: { ...details }, cause });
 }
 
-export function notAuthenticated(): AppError {
+export function notAuthenticated(): DomainError {
   return domainError('not-authenticated', 'no valid session');
 }
 
@@ -42,7 +53,7 @@ export function fieldErrors(
   fields: FieldErrors,
   code: FieldErrorCode = 'validation-failed',
   message = 'request failed validation',
-): AppError {
+): DomainError {
   return domainError(code, message, { fields });
 }
 
@@ -50,19 +61,19 @@ export function fieldError(
   field: string,
   message: string,
   code: FieldErrorCode = 'validation-failed',
-): AppError {
+): DomainError {
   return fieldErrors({ [field]: [message] }, code, message);
 }
 
-export function throttled(retryAfterSeconds: number): AppError {
+export function throttled(retryAfterSeconds: number): DomainError {
   return domainError('throttled', 'request throttled', { retryAfterSeconds });
 }
 
-export function updateContention(): AppError {
+export function updateContention(): DomainError {
   return domainError('update-contention', 'too many concurrent updates of one profile');
 }
 
-export function smsUnavailable(retryAfterSeconds: number, cause: unknown): AppError {
+export function smsUnavailable(retryAfterSeconds: number, cause: unknown): DomainError {
   return domainError(
     'sms-unavailable',
     'the SMS gateway did not accept the message',

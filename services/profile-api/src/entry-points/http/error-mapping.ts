@@ -1,5 +1,5 @@
-import { AppError, isAppError } from '@app/service-kit';
-import type { DomainErrorCode, DomainErrorDetails } from '../../domain/errors.ts';
+import { AppError } from '@app/service-kit';
+import { DomainError, type DomainErrorCode, type DomainErrorDetails } from '../../domain/errors.ts';
 
 interface HttpAnswer {
   status: number;
@@ -40,17 +40,13 @@ const ANSWERS: Record<DomainErrorCode, (details: DomainErrorDetails) => HttpAnsw
   }),
 };
 
-function isDomainCode(code: string): code is DomainErrorCode {
-  return Object.hasOwn(ANSWERS, code);
-}
-
 /**
  * The HTTP form of a domain error (same code, message and cause, plus status, body and headers);
  * undefined for anything else. Errors the HTTP layer raises itself already carry their status.
  */
 export function fromDomainError(error: unknown): AppError | undefined {
-  if (!isAppError(error) || !isDomainCode(error.code)) return undefined;
-  const { status, body, headers } = ANSWERS[error.code](error.details as DomainErrorDetails);
+  if (!(error instanceof DomainError)) return undefined;
+  const { status, body, headers } = ANSWERS[error.code](error.details);
   return new AppError(error.code, error.message, {
     status,
     body,
