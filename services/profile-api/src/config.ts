@@ -72,7 +72,7 @@ const schema = Joi.object<RawEnv>({
     .required(),
   KAFKA_BROKERS: Joi.string().default('localhost:9092'),
   PROFILE_EVENTS_TOPIC: Joi.string().default('profile.events.v1'),
-  // A safety net behind the fast path; each round scans users on FerretDB (no index use), so not too often.
+  // A safety net behind the fast path: one indexed query on outbox_since per round.
   RELAY_INTERVAL_MS: Joi.number().integer().min(50).default(5_000),
   RELAY_GRACE_MS: Joi.number().integer().min(0).default(2_000),
   SECRET_KEY: Joi.string().min(32).required().description('HMAC key for verification codes'),
