@@ -68,10 +68,14 @@ export async function startLoyaltySync(
     const loyaltySetting = () => settings.get('CUSTOMER_LOYALTY_CARD_SERVICE');
 
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId, logger });
-    await ensureTopics(kafka, [
-      { topic: config.profileEventsTopic, numPartitions: config.topicPartitions },
-      { topic: config.deadLetterTopic, numPartitions: config.topicPartitions },
-    ]);
+    await ensureTopics(
+      kafka,
+      [
+        { topic: config.profileEventsTopic, numPartitions: config.topicPartitions },
+        { topic: config.deadLetterTopic, numPartitions: config.topicPartitions },
+      ],
+      config.topicDurability,
+    );
     const producer: Producer = createIdempotentProducer(kafka);
     await producer.connect();
     cleanups.push(() => producer.disconnect());

@@ -37,6 +37,15 @@ export interface ProfileApi {
   stop(): Promise<void>;
 }
 
+/** Bounds the shutdown, so the orchestrator's grace period (stop_grace_period) is never the one to end it. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Wires config, logger, stores and the HTTP server. Tests call it with their own environment. */
 export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Promise<ProfileApi> {
   const config = readConfig(env);
@@ -71,6 +80,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
       retry: { initialRetryTime: 200, retries: 3, maxRetryTime: 1_000 },
     }),
     config.profileEventsTopic,
+    config.topicDurability,
   );
   const outbox = new OutboxRepository(mongo, userLock);
   const { published } = outboxMetrics(metrics, () => outbox.backlogSize());
@@ -135,15 +145,20 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     port: web.port,
     config,
     logger,
-    async stop() {
-      await stopWebServer(web);
-      await relay.stop();
-      await publisher.disconnect().catch(() => undefined);
-      await settings.stop();
-      smsGateway.shutdown?.();
-      await Promise.allSettled([redis.quit(), subscriber.quit(), mongo.close()]);
-      logger.info('profile-api stopped');
-    },
+    stop: () =>
+      withTimeout(
+        (async () => {
+          await stopWebServer(web);
+          await relay.stop();
+          await publisher.disconnect().catch(() => undefined);
+          await settings.stop();
+          smsGateway.shutdown?.();
+          await Promise.allSettled([redis.quit(), subscriber.quit(), mongo.close()]);
+          logger.info('profile-api stopped');
+        })(),
+        config.shutdownTimeoutMs,
+        'profile-api shutdown',
+      ),
   };
 }
 
@@ -166,7 +181,9 @@ if (isMainModule()) {
       ),
     )
     .catch((error: unknown) => {
-      bootLogger.fatal({ err: error }, 'profile-api failed to start');
+      // One line that says why, e.g. a configuration refused at start.
+      const message = error instanceof Error ? error.message : String(error);
+      bootLogger.fatal({ err: error }, `profile-api failed to start: ${message}`);
       process.exit(1);
     });
 }
