@@ -26,12 +26,20 @@ import { createProfileRules } from './domain/profile-schema.ts';
 import { ProfileUseCase } from './domain/profile-use-case.ts';
 import type { SmsSender } from './domain/sms-sender.ts';
 import { Throttler } from './domain/throttler.ts';
-import { createApp, startWebServer, stopWebServer } from './entry-points/http/server.ts';
+import {
+  createApp,
+  createManagementApp,
+  startWebServer,
+  stopWebServer,
+  type WebServer,
+} from './entry-points/http/server.ts';
 import { outboxMetrics } from './outbox-metrics.ts';
 
 export interface ProfileApi {
   url: string;
   port: number;
+  /** Where /admin/* and /metrics answer: the management port if MANAGEMENT_PORT is set, else `url`. */
+  managementUrl: string;
   config: ProfileApiConfig;
   logger: Logger;
   stop(): Promise<void>;
@@ -131,24 +139,37 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     secureCookies: config.sessionCookieSecure,
     trustProxy: config.trustProxy,
     admission: config.admission,
+    separateManagement: config.management !== undefined,
     checkReady: async () => ({
       mongo: mongo.readyState === 1,
       redis: redis.status === 'ready',
     }),
   });
   const web = await startWebServer(app, config.port, config.host);
+  let management: WebServer | undefined;
+  if (config.management) {
+    const managementApp = createManagementApp({
+      logger,
+      funnel,
+      settings,
+      adminToken: config.adminToken,
+      metrics,
+    });
+    management = await startWebServer(managementApp, config.management.port, config.management.host);
+  }
   relay.start();
-  logger.info({ port: web.port }, 'profile-api listening');
+  logger.info({ port: web.port, management_port: management?.port }, 'profile-api listening');
 
   return {
     url: `http://127.0.0.1:${web.port}`,
     port: web.port,
+    managementUrl: `http://127.0.0.1:${(management ?? web).port}`,
     config,
     logger,
     stop: () =>
       withTimeout(
         (async () => {
-          await stopWebServer(web);
+          await Promise.all([stopWebServer(web), management && stopWebServer(management)]);
           await relay.stop();
           await publisher.disconnect().catch(() => undefined);
           await settings.stop();
