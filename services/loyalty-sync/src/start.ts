@@ -82,7 +82,12 @@ export async function startLoyaltySync(
 
     // The consumer needs the metrics and the metrics read the consumer's paused partitions.
     let pausedPartitions = () => 0;
-    const metrics = createLoyaltySyncMetrics({ pausedPartitions: () => pausedPartitions(), loyaltySetting });
+    let authBlocked = () => false;
+    const metrics = createLoyaltySyncMetrics({
+      pausedPartitions: () => pausedPartitions(),
+      authBlocked: () => authBlocked(),
+      loyaltySetting,
+    });
     const client: LoyaltyCardClient = createLoyaltyCardClient({
       breaker: config.breaker,
       maxConnections: config.maxInFlight,
@@ -90,6 +95,7 @@ export async function startLoyaltySync(
       onCall: (outcome, seconds) => metrics.recordCall(outcome, seconds),
     });
     cleanups.push(async () => client.shutdown());
+    authBlocked = () => client.authBlocked();
     const useCase = new SyncUseCase({
       loyaltySetting,
       applied: new AppliedVersionStore(redis, {
