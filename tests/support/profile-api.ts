@@ -26,6 +26,8 @@ export interface ProfileApiHarness {
    * the API never answers (a stored secret, a password hash).
    */
   storedDocument(collection: string, id: string): Promise<Record<string, unknown> | null>;
+  /** The suite's database over the test's own connection (closed by stop()), to plant state. */
+  database(): Promise<Connection>;
   stop(): Promise<void>;
 }
 
@@ -109,10 +111,10 @@ export async function startProfileApiHarness(
         .put(`/admin/settings/${key}`, { value }, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       if (response.status !== 200) throw new Error(`setting ${key} failed: ${JSON.stringify(response.body)}`);
     },
+    database: () =>
+      (ownConnection ??= mongoose.createConnection(apiEnv.MONGO_URL!, mongoClientOptions()).asPromise()),
     async storedDocument(collection, id) {
-      ownConnection ??= mongoose.createConnection(apiEnv.MONGO_URL!, mongoClientOptions()).asPromise();
-      const connection = await ownConnection;
-      return connection.collection<{ _id: string }>(collection).findOne({ _id: id });
+      return (await harness.database()).collection<{ _id: string }>(collection).findOne({ _id: id });
     },
     async stop() {
       if (ownConnection) await (await ownConnection).close();
