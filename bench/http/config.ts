@@ -6,7 +6,7 @@ export interface BenchConfig {
   durationS: number;
   /** Concurrent keep-alive connections of each run. */
   connections: number;
-  /** The same for PATCH runs (writes are far slower on FerretDB); BENCH_CONNECTIONS by default. */
+  /** The same for PATCH runs (writes cost the database more than reads); BENCH_CONNECTIONS by default. */
   patchConnections: number;
   /** Seconds before a request counts as an error (timeout). */
   requestTimeoutS: number;

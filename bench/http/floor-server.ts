@@ -140,7 +140,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       return send(res, 403, { detail: 'CSRF Failed: CSRF token incorrect.' });
     }
     const { first_name: firstName } = JSON.parse(await readBody(req)) as { first_name: string };
-    // No projection: FerretDB implements none on findAndModify (as profile-api's repository notes).
+    // The whole document comes back (no projection); profileOf picks the contract's fields.
     const user = await users.findOneAndUpdate(
       { _id: String(session.userId) },
       { $set: { first_name: firstName }, $inc: { version: 1 } },

@@ -10,7 +10,7 @@ export interface LoadSpec {
   url: string;
   /**
    * Taken in this order from the first for every run, so each target meets the same users in the
-   * same order (on FerretDB a lookup costs more the later its user is stored).
+   * same order, so neither meets a warmer cache than the other.
    */
   sessions: readonly BenchSession[];
   connections: number;

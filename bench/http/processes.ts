@@ -54,7 +54,7 @@ export function processCpuMs(pid: number): number | undefined {
 }
 
 /**
- * CPU time (ms) of the processes of the container publishing `hostPort`, e.g. FerretDB's, read from
+ * CPU time (ms) of the processes of the container publishing `hostPort`, e.g. the database's, read from
  * /proc (so this process must see the container's pids: a local engine, as root). Undefined when
  * no such container is found.
  */

@@ -1,5 +1,6 @@
 /** Tables of the pipeline benchmark: the end-to-end run, the throughput runs and the targets. */
 import type { EndToEndFigures } from './e2e.ts';
+import type { StageFigures } from './stages.ts';
 import type { Distribution } from './stats.ts';
 import type { ThroughputResult } from './throughput.ts';
 
@@ -49,6 +50,22 @@ export function renderEndToEnd(figures: EndToEndFigures): string {
         distributionRow('PATCH answered → provider applied', figures.latency),
         distributionRow('PATCH sent → answered (API)', figures.apiLatency),
         distributionRow('PATCH sent → provider applied', figures.sendToApplied),
+      ],
+    ),
+  ].join('\n');
+}
+
+/** The same updates' time split by stage (commit time and Kafka record time in between). */
+export function renderStages(stages: StageFigures): string {
+  return [
+    `by stage (${stages.matched} updates with their Kafka record):`,
+    table(
+      ['ms', 'min', 'p50', 'p90', 'p99', 'max', 'mean'],
+      [
+        distributionRow('PATCH sent → committed (API, before commit)', stages.sentToCommitted),
+        distributionRow('committed → answered (API, after commit)', stages.committedToAnswered),
+        distributionRow('committed → produced (outbox relay)', stages.committedToProduced),
+        distributionRow('produced → applied (Kafka, worker, provider)', stages.producedToApplied),
       ],
     ),
   ].join('\n');

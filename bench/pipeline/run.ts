@@ -33,8 +33,16 @@ import { seedUsers, type BenchSession } from '../http/seed.ts';
 import { readPipelineConfig, type PipelineBenchConfig } from './config.ts';
 import { measureWriteCeiling, type WriteCeiling } from './db-ceiling.ts';
 import { LOYALTY_PATH, driveUpdates, matchDeliveries, type EndToEndFigures } from './e2e.ts';
+import { readRecordTimes, stageFigures, type StageFigures } from './stages.ts';
 import { ProviderSimClient } from './provider.ts';
-import { busiest, renderEndToEnd, renderTargets, renderThroughput, targetRows } from './report.ts';
+import {
+  busiest,
+  renderEndToEnd,
+  renderStages,
+  renderTargets,
+  renderThroughput,
+  targetRows,
+} from './report.ts';
 import { cpuWindow, formatCores, sleep, type CpuMeters } from './stats.ts';
 import { runThroughput, type ThroughputContext, type ThroughputResult } from './throughput.ts';
 import { startWorker, workerFigures, workerScript } from './workers.ts';
@@ -52,6 +60,7 @@ const UNTHROTTLED = '1000000/min';
 const E2E_PARTITIONS = 12;
 /** Before measuring: one PATCH must reach the provider within this long (the pipeline works). */
 const FIRST_DELIVERY_TIMEOUT_MS = 60_000;
+const STAGE_READ_TIMEOUT_MS = 30_000;
 /** Draining ends once the provider applied nothing new for this long. */
 const QUIET_MS = 2_000;
 const WRITE_CEILING_SECONDS = 5;
@@ -72,6 +81,7 @@ interface Shared {
 
 interface EndToEndRecord {
   figures: EndToEndFigures;
+  stages: StageFigures;
   cores: Record<string, number | undefined>;
   drainMs: number;
   ceiling: WriteCeiling;
@@ -256,7 +266,9 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
   const drainMs = Date.now() - drainStarted;
   const histories = await provider.histories(sessions.map((session) => session.userId));
   const figures = matchDeliveries(drive, Math.round(config.e2eRate * config.e2eSeconds), histories);
-  const record = { figures, cores, drainMs, ceiling, worker: await workerFigures(worker) };
+  const records = await readRecordTimes(shared.kafka, topic, expected, STAGE_READ_TIMEOUT_MS);
+  const stages = stageFigures(drive.updates, records, histories);
+  const record = { figures, stages, cores, drainMs, ceiling, worker: await workerFigures(worker) };
   await worker.stop();
   await api.stop();
   return record;
@@ -396,7 +408,7 @@ async function main(config: PipelineBenchConfig, cleanup: Cleanup): Promise<void
   if (config.phases.includes('e2e')) {
     console.log('\n== end-to-end latency: PATCH answered → provider-sim applied ==');
     e2e = await endToEnd(shared);
-    console.log(`\n${renderEndToEnd(e2e.figures)}`);
+    console.log(`\n${renderEndToEnd(e2e.figures)}\n\n${renderStages(e2e.stages)}`);
     console.log(
       `busy cores while measuring: ${formatCores(e2e.cores)} (busiest: ${busiest(e2e.cores)}); drained in ${e2e.drainMs} ms; ` +
         `worker: ${e2e.worker.applied} applied, provider call ${e2e.worker.providerCallMeanMs?.toFixed(1) ?? '-'} ms mean`,
@@ -437,6 +449,7 @@ async function main(config: PipelineBenchConfig, cleanup: Cleanup): Promise<void
         },
         endToEnd: e2e && {
           ...e2e.figures,
+          stages: e2e.stages,
           busyCores: e2e.cores,
           drainMs: e2e.drainMs,
           worker: e2e.worker,

@@ -43,6 +43,9 @@ class InMemoryUsers implements Users {
   async create(): Promise<never> {
     throw new Error('not used');
   }
+  async replacePasswordHash(): Promise<never> {
+    throw new Error('not used');
+  }
   async commitChange(commit: ProfileCommit): Promise<CommitResult> {
     this.commits.push(commit);
     const decided = this.interfere(commit);

@@ -84,6 +84,19 @@ export class UserRepository implements Users {
     );
   }
 
+  /**
+   * Swaps the password hash for a re-hash of the same password, unless it changed since it was read
+   * (then the newer one stays): one update conditional on the hash read. No version bump and no
+   * event: the password is not profile data.
+   */
+  async replacePasswordHash(userId: number, expected: string, replacement: string): Promise<boolean> {
+    const result = await this.users.updateOne(
+      { _id: userKey(userId), password_hash: expected },
+      { $set: { password_hash: replacement } },
+    );
+    return result.modifiedCount === 1;
+  }
+
   async isPhoneHeldByAnother(phone: string, userId: number): Promise<boolean> {
     // trusted(): our own operator, exempt from the sanitizeFilter that guards user input.
     return (await this.users.exists({ phone, _id: trusted({ $ne: userKey(userId) }) })) !== null;

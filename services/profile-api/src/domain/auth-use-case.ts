@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Joi from 'joi';
 import { fieldError } from './errors.ts';
-import { dummyPasswordHash, hashPassword, verifyPassword } from './password.ts';
+import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './password.ts';
 import type { Session, Sessions, Users } from './ports.ts';
 import type { ProfileRules } from './profile-schema.ts';
 import type { User } from './user.ts';
@@ -87,6 +87,10 @@ export class AuthUseCase {
         'Unable to log in with provided credentials.',
         'invalid-credentials',
       );
+    }
+    // The password is known only now: a hash made with weaker parameters is replaced while we have it.
+    if (needsRehash(user.password_hash)) {
+      await this.deps.users.replacePasswordHash(user.id, user.password_hash, await hashPassword(password));
     }
     const sessionId = newToken();
     const session: Session = { userId: user.id, csrfToken: newToken(), createdAt: new Date().toISOString() };

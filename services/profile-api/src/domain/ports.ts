@@ -48,6 +48,11 @@ export interface Users {
    * version is still `expectedVersion`.
    */
   commitChange(commit: ProfileCommit): Promise<CommitResult>;
+  /**
+   * Replaces the password hash only if it is still `expected` (no version bump, no event: the
+   * password is not profile data). Whether it was replaced.
+   */
+  replacePasswordHash(userId: number, expected: string, replacement: string): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------
