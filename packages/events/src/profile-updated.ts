@@ -34,6 +34,12 @@ export interface ProfileSnapshot {
   whatsapp_allowed: boolean;
   call_allowed: boolean | null;
   phone: string | null;
+  /**
+   * Whether `phone` was confirmed with an SMS code sent to it: true only after a code confirmed
+   * this number, false after any other change of phone. Added after schema_version 1 first
+   * shipped, so events written before it lack it: read a missing value as false (unverified).
+   */
+  phone_verified?: boolean;
   date_of_birth: string | null;
   gender: 'male' | 'female' | null;
   language_code: string;
@@ -51,6 +57,7 @@ export interface ProfileUpdatedEvent {
   user_id: number;
   /** The user's version after this change: strictly increasing per user, so consumers can order and dedupe. */
   profile_version: number;
+  /** `phone` is listed when the number changed or only whether it is verified did. */
   changed_fields: WritableProfileField[];
   profile: ProfileSnapshot;
   source: ProfileUpdateSource;
@@ -66,6 +73,8 @@ const profileSnapshotSchema = Joi.object<ProfileSnapshot>({
   whatsapp_allowed: Joi.boolean().strict().required(),
   call_allowed: Joi.boolean().strict().allow(null).required(),
   phone: Joi.string().allow(null).required(),
+  // Optional: an additive change within schema_version 1 (events written before it lack it).
+  phone_verified: Joi.boolean().strict(),
   date_of_birth: Joi.string()
     .pattern(/^\d{4}-\d{2}-\d{2}$/)
     .allow(null)

@@ -15,6 +15,7 @@ const ADA: User = {
   whatsapp_allowed: false,
   call_allowed: null,
   phone: null,
+  phone_verified: false,
   date_of_birth: null,
   gender: null,
   language_code: 'en',
@@ -161,5 +162,61 @@ describe('ProfileUseCase.updateProfile', () => {
     await profiles.updateProfile(7, change, 'profile');
 
     expect(users.commits[0]!.phoneClaim).toBe(claim);
+  });
+
+  test('when a code confirms the number, then it is stored verified and the event says so', async () => {
+    const users = new InMemoryUsers();
+    const { profiles } = useCase(users);
+
+    const user = await profiles.updateProfile(7, { phone: '+905321234567' }, 'profile-with-loyalty', {
+      verifiedPhone: '+905321234567',
+    });
+
+    expect(user.phone_verified).toBe(true);
+    expect(users.commits[0]!.set).toEqual({ phone: '+905321234567', phone_verified: true });
+    expect(users.commits[0]!.event.profile).toMatchObject({ phone: '+905321234567', phone_verified: true });
+  });
+
+  test('when a code confirms the number the profile already shows unverified, then only the verified state changes and the event lists phone', async () => {
+    const users = new InMemoryUsers();
+    users.user = { ...users.user, phone: '+905321234567', phone_verified: false };
+    const { profiles } = useCase(users);
+
+    await profiles.updateProfile(7, { phone: '+905321234567' }, 'profile-with-loyalty', {
+      verifiedPhone: '+905321234567',
+    });
+
+    expect(users.commits[0]!.set).toEqual({ phone_verified: true });
+    expect(users.commits[0]!.event.changed_fields).toEqual(['phone']);
+    expect(users.commits[0]!.phoneClaim).toBeUndefined();
+  });
+
+  test.each([
+    ['another number without a code', { phone: '+905329999999' }],
+    ['the number removed', { phone: null }],
+  ])('when a verified phone is replaced by %s, then it is no longer verified', async (_case, change) => {
+    const users = new InMemoryUsers();
+    users.user = { ...users.user, phone: '+905321234567', phone_verified: true };
+    const { profiles } = useCase(users);
+
+    const user = await profiles.updateProfile(7, change, 'profile');
+
+    expect(user.phone_verified).toBe(false);
+    expect(users.commits[0]!.event.profile.phone_verified).toBe(false);
+  });
+
+  test('when a change leaves the verified number alone, then it stays verified', async () => {
+    const users = new InMemoryUsers();
+    users.user = { ...users.user, phone: '+905321234567', phone_verified: true };
+    const { profiles } = useCase(users);
+
+    const user = await profiles.updateProfile(
+      7,
+      { phone: '+905321234567', first_name: 'Augusta' },
+      'profile',
+    );
+
+    expect(user.phone_verified).toBe(true);
+    expect(users.commits[0]!.set).toEqual({ first_name: 'Augusta' });
   });
 });

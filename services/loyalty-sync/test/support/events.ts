@@ -21,6 +21,7 @@ export function event(overrides: Partial<ProfileUpdatedEvent> = {}): ProfileUpda
       whatsapp_allowed: true,
       call_allowed: null,
       phone: '+905551112233',
+      phone_verified: true,
       date_of_birth: '1990-12-10',
       gender: 'female',
       language_code: 'en',

@@ -40,6 +40,8 @@ const userSchema = new Schema<UserDocument>(
     call_allowed: { type: Boolean, default: null },
     phone: { type: String, default: null },
     phone_unique: { type: String },
+    // Absent on documents written before it existed: read as false (see toUser).
+    phone_verified: { type: Boolean, default: false },
     date_of_birth: { type: String, default: null },
     gender: { type: String, default: null },
     language_code: { type: String, required: true },

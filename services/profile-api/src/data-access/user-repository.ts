@@ -20,9 +20,11 @@ function toUser(document: UserDocument | null): User | null {
     outbox_since: _since,
     email_normalized: _normalized,
     phone_unique: _claim,
+    phone_verified,
     ...user
   } = document;
-  return { id: Number(_id), ...user };
+  // Documents from before phone_verified existed lack it: their phone counts as unverified.
+  return { id: Number(_id), ...user, phone_verified: phone_verified === true };
 }
 
 /**

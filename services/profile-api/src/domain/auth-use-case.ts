@@ -67,6 +67,8 @@ export class AuthUseCase {
       language_code: this.deps.defaultLanguageCode,
       attributes: {},
       ...changes,
+      // A number given at registration was never confirmed by a code.
+      phone_verified: false,
       avatar: null,
       date_joined: new Date(),
     });

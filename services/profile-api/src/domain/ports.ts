@@ -18,8 +18,8 @@ export interface ProfileCommit {
   userId: number;
   /** The version the change was computed from: the commit applies only if it is still current. */
   expectedVersion: number;
-  /** The changed fields only. */
-  set: ProfileChanges;
+  /** The changed fields only, and whether the phone is verified when that changed too. */
+  set: ProfileChanges & { phone_verified?: boolean };
   event: ProfileUpdatedEvent;
   /**
    * The user's claim on a phone number, which no other user may hold at the same time:

@@ -18,6 +18,7 @@ export function toSnapshot(user: User): ProfileSnapshot {
     whatsapp_allowed: user.whatsapp_allowed,
     call_allowed: user.call_allowed,
     phone: user.phone,
+    phone_verified: user.phone_verified,
     date_of_birth: user.date_of_birth,
     gender: user.gender,
     language_code: user.language_code,
@@ -29,7 +30,8 @@ export function toSnapshot(user: User): ProfileSnapshot {
 
 /** The UserProfile schema of the contract, exactly: avatar as an absolute URL, genders listed. */
 export function toProfileResponse(user: User, baseUrl: string) {
-  const { avatar, ...snapshot } = toSnapshot(user);
+  // phone_verified is for the events only: the contract's UserProfile has no such field.
+  const { avatar, phone_verified: _verified, ...snapshot } = toSnapshot(user);
   return {
     ...snapshot,
     avatar: avatar ? `${baseUrl}${avatar}` : null,

@@ -7,13 +7,24 @@ import {
   type ProfileUpdatedEvent,
 } from '@app/events';
 import { fieldError, fieldErrors, notAuthenticated, updateContention, type FieldErrors } from './errors.ts';
-import type { Avatars, SettingsReader, Users } from './ports.ts';
+import type { Avatars, ProfileCommit, SettingsReader, Users } from './ports.ts';
 import { toSnapshot } from './profile-representation.ts';
-import { PROFILE_FIELDS, type ProfileChanges, type ProfileField, type User } from './user.ts';
+import {
+  PROFILE_FIELDS,
+  phoneVerifiedAfter,
+  type ProfileChanges,
+  type ProfileField,
+  type User,
+} from './user.ts';
 
 /** Optimistic commits per change before giving up with `update-contention` (a 409). */
 export const MAX_COMMIT_ATTEMPTS = 12;
 const PHONE_TAKEN = 'A user with this phone number already exists.';
+
+export interface UpdateOptions {
+  /** The number an SMS code just confirmed: the change verifies it (see phoneVerifiedAfter). */
+  verifiedPhone?: string;
+}
 
 export interface AvatarUpload {
   data: Buffer;
@@ -91,15 +102,29 @@ export class ProfileUseCase {
    * holds unique: a change of phone claims the new number (or releases the claim when the
    * validator is off or the number is removed), so of two users claiming one number at once
    * exactly one commits and the other gets the 400 on phone.
+   *
+   * Whether the phone is verified follows the change: only `verifiedPhone` (a number a code just
+   * confirmed) sets it; any other change of number clears it. A change of that state alone is a
+   * change of `phone` as consumers see it, so the event lists `phone`.
    */
-  async updateProfile(userId: number, changes: ProfileChanges, source: ProfileUpdateSource): Promise<User> {
+  async updateProfile(
+    userId: number,
+    changes: ProfileChanges,
+    source: ProfileUpdateSource,
+    { verifiedPhone }: UpdateOptions = {},
+  ): Promise<User> {
     const backoff = this.deps.backoff ?? jitteredBackoff;
     for (let attempt = 1; ; attempt += 1) {
       const user = await this.getProfile(userId);
-      const changed = await this.checkChange(user, changes);
+      const changedFields = await this.checkChange(user, changes);
+      const phoneChanged = changedFields.includes('phone');
+      const next: User = { ...user, ...changes, version: user.version + 1 };
+      next.phone_verified = phoneVerifiedAfter(user, next.phone, verifiedPhone);
+      const verificationChanged = next.phone_verified !== user.phone_verified;
+      const changed: ProfileField[] =
+        verificationChanged && !phoneChanged ? [...changedFields, 'phone'] : changedFields;
       if (changed.length === 0) return user;
 
-      const next: User = { ...user, ...changes, version: user.version + 1 };
       const event: ProfileUpdatedEvent = {
         event_id: randomUUID(),
         type: PROFILE_UPDATED,
@@ -111,13 +136,16 @@ export class ProfileUseCase {
         profile: toSnapshot(next),
         source,
       };
-      const set = Object.fromEntries(changed.map((field) => [field, next[field]])) as ProfileChanges;
+      const set: ProfileCommit['set'] = Object.fromEntries(
+        changedFields.map((field) => [field, next[field]]),
+      );
+      if (verificationChanged) set.phone_verified = next.phone_verified;
       const result = await this.deps.users.commitChange({
         userId,
         expectedVersion: user.version,
         set,
         event,
-        phoneClaim: changed.includes('phone') ? await this.phoneClaimFor(next.phone) : undefined,
+        phoneClaim: phoneChanged ? await this.phoneClaimFor(next.phone) : undefined,
       });
       switch (result.outcome) {
         case 'committed':

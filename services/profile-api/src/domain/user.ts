@@ -33,8 +33,29 @@ export interface User extends ProfileFields {
   email: string;
   password_hash: string;
   date_joined: Date;
+  /**
+   * Whether `phone` was confirmed by an SMS code sent to it. Only a code confirming the number
+   * sets it; any other change of phone (the plain endpoint, registration, removal) clears it.
+   * Not a profile field: no client writes it, and the HTTP answers do not show it.
+   */
+  phone_verified: boolean;
   /** Incremented by every committed change; orders the user's events. */
   version: number;
 }
 
 export type ProfileChanges = Partial<ProfileFields>;
+
+/**
+ * Whether the phone is verified after a change: a change confirmed by a code sent to
+ * `verifiedPhone` verifies that number; any other change of number leaves it unverified; no
+ * number is never verified.
+ */
+export function phoneVerifiedAfter(
+  before: Pick<User, 'phone' | 'phone_verified'>,
+  phoneAfter: string | null,
+  verifiedPhone?: string,
+): boolean {
+  if (phoneAfter === null) return false;
+  if (verifiedPhone !== undefined && phoneAfter === verifiedPhone) return true;
+  return phoneAfter === before.phone ? before.phone_verified : false;
+}
