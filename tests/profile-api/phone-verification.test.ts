@@ -241,4 +241,139 @@ describe('profile-api: phone verification on the with-loyalty endpoints', () => 
       await fetch(`${harness.sim.url}/_faults`, { method: 'DELETE' });
     }
   });
+
+  describe('refused requests leave the pending change and its code alone', () => {
+    test('when a resend naming the pending number is refused with 429, then the code in force still confirms the change', async () => {
+      const { client } = await harness.signUp();
+      const phone = nextPhone();
+      await requestCode(client, phone, { first_name: 'Kept' });
+      const code = await latestCode(phone);
+
+      const refused = await client.patch(LOYALTY, { phone, resend: true });
+
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await smsMessagesTo(harness.sim, phone)).toHaveLength(1);
+      const confirmed = await client.patch(LOYALTY, { phone, code });
+      expect(confirmed.status).toBe(200);
+      expect(confirmed.body).toMatchObject({ phone, first_name: 'Kept' });
+    });
+
+    test('when another number is asked for within the interval and refused with 429, then the first code still works', async () => {
+      const { client } = await harness.signUp();
+      const phone = nextPhone();
+      await requestCode(client, phone);
+      const code = await latestCode(phone);
+      const other = nextPhone();
+
+      expect((await client.patch(LOYALTY, { phone: other })).status).toBe(429);
+
+      expect(await smsMessagesTo(harness.sim, other)).toHaveLength(0);
+      expect((await client.patch(LOYALTY, { code })).body).toMatchObject({ phone });
+    });
+
+    test('when the right code is refused with 400 by a required-fields rule, then the code stays in force for after the fix', async () => {
+      const { client } = await harness.signUp();
+      const phone = nextPhone();
+      await requestCode(client, phone);
+      const code = await latestCode(phone);
+      await harness.setSetting('USER_REQUIRED_FIELDS', ['date_of_birth']);
+      let refused;
+      try {
+        refused = await client.patch(LOYALTY, { code });
+      } finally {
+        await harness.setSetting('USER_REQUIRED_FIELDS', []);
+      }
+
+      expect(refused.status).toBe(400);
+      expect(refused.body).toEqual({ date_of_birth: ['This field is required.'] });
+      const confirmed = await client.patch(LOYALTY, { code });
+      expect(confirmed.status).toBe(200);
+      expect(confirmed.body.phone).toBe(phone);
+    });
+  });
+
+  describe('removing the phone', () => {
+    async function withVerifiedPhone() {
+      const signedUp = await harness.signUp();
+      const phone = nextPhone();
+      await requestCode(signedUp.client, phone);
+      const confirmed = await signedUp.client.patch(LOYALTY, { phone, code: await latestCode(phone) });
+      expect(confirmed.status).toBe(200);
+      return { ...signedUp, phone, id: confirmed.body.id as number };
+    }
+
+    test('when phone null is sent on the with-loyalty endpoint, then 200 removes the number at once and no SMS goes out', async () => {
+      const { client, phone } = await withVerifiedPhone();
+
+      const response = await client.patch(LOYALTY, { phone: null, last_name: 'Removed' });
+
+      expect(response.status).toBe(200);
+      expectContractBody(LOYALTY, 'patch', 200, response.body);
+      expect(response.body).toMatchObject({ phone: null, last_name: 'Removed', code: null, resend: false });
+      expect((await client.get(LOYALTY)).body.phone).toBeNull();
+      expect(await smsMessagesTo(harness.sim, phone)).toHaveLength(1);
+    });
+
+    test('when the phone is required and null is sent, then 400 on phone, the number stays and no SMS goes out', async () => {
+      const { client, phone } = await withVerifiedPhone();
+      await harness.setSetting('USER_REQUIRED_FIELDS', ['phone']);
+      let response;
+      try {
+        response = await client.patch(LOYALTY, { phone: null });
+      } finally {
+        await harness.setSetting('USER_REQUIRED_FIELDS', []);
+      }
+
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ phone: ['This field is required.'] });
+      expect((await client.get(LOYALTY)).body.phone).toBe(phone);
+      expect(await smsMessagesTo(harness.sim, phone)).toHaveLength(1);
+    });
+  });
+
+  describe('whether the phone was verified', () => {
+    test('when a code confirms the number, then it is stored verified; a change through /users/profile/ stores it unverified; neither answer shows it', async () => {
+      const { client } = await harness.signUp();
+      const phone = nextPhone();
+      await requestCode(client, phone);
+      const confirmed = await client.patch(LOYALTY, { phone, code: await latestCode(phone) });
+      const id = String(confirmed.body.id);
+
+      expect(confirmed.body).not.toHaveProperty('phone_verified');
+      expect(await harness.storedDocument('users', id)).toMatchObject({ phone, phone_verified: true });
+
+      const other = nextPhone();
+      const plain = await client.patch(PROFILE, { phone: other });
+
+      expect(plain.status).toBe(200);
+      expect(plain.body).not.toHaveProperty('phone_verified');
+      expect(await harness.storedDocument('users', id)).toMatchObject({
+        phone: other,
+        phone_verified: false,
+      });
+    });
+
+    test('when a number given at registration is named on the with-loyalty endpoint, then it takes a code to verify it', async () => {
+      const phone = nextPhone();
+      const { client } = await harness.signUp({ phone });
+      const id = String((await client.get(LOYALTY)).body.id);
+      expect(await harness.storedDocument('users', id)).toMatchObject({ phone, phone_verified: false });
+
+      await requestCode(client, phone);
+      const confirmed = await client.patch(LOYALTY, { phone, code: await latestCode(phone) });
+
+      expect(confirmed.status).toBe(200);
+      expect(await harness.storedDocument('users', id)).toMatchObject({ phone, phone_verified: true });
+    });
+
+    test('when a client sends phone_verified, then 400: only a code verifies a number', async () => {
+      const { client } = await harness.signUp();
+
+      const response = await client.patch(PROFILE, { phone_verified: true });
+
+      expect(response.status).toBe(400);
+      expect(Object.keys(response.body)).toEqual(['phone_verified']);
+    });
+  });
 });

@@ -12,8 +12,9 @@ if #pending == 0 then return { 'missing' } end
 local fields = {}
 for i = 1, #pending, 2 do fields[pending[i]] = pending[i + 1] end
 if fields.codeHash == ARGV[1] then
+  local ttl = redis.call('PTTL', KEYS[1])
   redis.call('DEL', KEYS[1])
-  return { 'accepted', fields.codeHash, fields.phone, fields.change, fields.attempts }
+  return { 'accepted', fields.codeHash, fields.phone, fields.change, fields.attempts, tostring(ttl) }
 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if attempts >= tonumber(ARGV[2]) then
@@ -21,6 +22,22 @@ if attempts >= tonumber(ARGV[2]) then
   return { 'exhausted' }
 end
 return { 'wrong', tostring(tonumber(ARGV[2]) - attempts) }
+`;
+
+// Only while the change is still pending: a code must never land in a hash that expired meanwhile.
+const REPLACE_CODE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'codeHash', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+// Only where nothing is pending: a change started since the code was consumed stays.
+const RESTORE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'codeHash', ARGV[1], 'phone', ARGV[2], 'change', ARGV[3], 'attempts', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
 `;
 
 export class VerificationStore implements PhoneVerifications {
@@ -51,12 +68,22 @@ export class VerificationStore implements PhoneVerifications {
   }
 
   /** Replaces the code of a pending change, keeping its attempt count and restarting its expiry. */
-  async replaceCode(userId: number, codeHash: string, ttlSeconds: number): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(pendingKey(userId), 'codeHash', codeHash)
-      .expire(pendingKey(userId), ttlSeconds)
-      .exec();
+  async replaceCode(userId: number, codeHash: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.redis.eval(REPLACE_CODE_SCRIPT, 1, pendingKey(userId), codeHash, ttlSeconds)) === 1;
+  }
+
+  async restorePending(userId: number, pending: PendingPhoneChange, ttlMs: number): Promise<void> {
+    if (ttlMs <= 0) return;
+    await this.redis.eval(
+      RESTORE_SCRIPT,
+      1,
+      pendingKey(userId),
+      pending.codeHash,
+      pending.phone,
+      pending.change,
+      String(pending.attempts),
+      ttlMs,
+    );
   }
 
   async checkCode(userId: number, codeHash: string, maxAttempts: number): Promise<CodeCheck> {
@@ -72,6 +99,7 @@ export class VerificationStore implements PhoneVerifications {
         return {
           outcome: 'accepted',
           pending: { codeHash: reply[1]!, phone: reply[2]!, change: reply[3]!, attempts: Number(reply[4]) },
+          ttlMs: Number(reply[5]),
         };
       case 'wrong':
         return { outcome: 'wrong', attemptsLeft: Number(reply[1]) };

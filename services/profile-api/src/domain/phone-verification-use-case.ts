@@ -7,6 +7,7 @@ import type { Throttler } from './throttler.ts';
 import type { ProfileChanges, User } from './user.ts';
 
 const MAX_WRONG_CODES = 5;
+const expired = () => fieldError('code', 'The verification code has expired. Request a new one.');
 const RESEND_INTERVAL_SECONDS = 60;
 
 /** The change applied, or a code sent to confirm it (a new number, or a resend). */
@@ -33,27 +34,33 @@ export class PhoneVerificationUseCase {
     this.deps = deps;
   }
 
+  /**
+   * A request without a code either applies at once or sends a code: a number that is not the
+   * user's verified number needs a code; removing the number (null) never does and never sends
+   * an SMS. Whatever is refused (400, 429) or fails (503) leaves the pending change and the code
+   * in force as they were.
+   */
   async update(userId: number, input: ValidatedProfileInput): Promise<LoyaltyUpdateResult> {
     const { profiles, store } = this.deps;
     const user = await profiles.getProfile(userId);
-    const changesPhone = input.changes.phone !== undefined && input.changes.phone !== user.phone;
+    const { phone } = input.changes;
 
     if (input.code) {
       await this.deps.throttler.check('phone-verification', String(userId));
       return { outcome: 'updated', user: await this.confirm(user, input) };
     }
-    if (changesPhone) {
+    if (typeof phone === 'string' && (phone !== user.phone || !user.phone_verified)) {
       await this.deps.throttler.check('phone-verification', String(userId));
-      await this.startVerification(user, input.changes);
+      await this.startVerification(user, { ...input.changes, phone });
       return { outcome: 'code-sent' };
     }
-    if (input.resend) {
+    if (input.resend && phone !== null) {
       const pending = await store.findPending(userId);
       if (pending) {
         await this.deps.throttler.check('phone-verification', String(userId));
-        await this.sendCode(userId, pending.phone, (codeHash, ttl) =>
-          store.replaceCode(userId, codeHash, ttl),
-        );
+        await this.sendCode(userId, pending.phone, async (codeHash, ttl) => {
+          if (!(await store.replaceCode(userId, codeHash, ttl))) throw expired();
+        });
         return { outcome: 'code-sent' };
       }
     }
@@ -63,25 +70,23 @@ export class PhoneVerificationUseCase {
     };
   }
 
-  private async startVerification(user: User, changes: ProfileChanges): Promise<void> {
+  private async startVerification(user: User, changes: ProfileChanges & { phone: string }): Promise<void> {
     // Everything but the code is checked now, so the code confirms a change that will apply.
     await this.deps.profiles.checkChange(user, changes);
-    const phone = changes.phone!;
-    try {
-      await this.sendCode(user.id, phone, (codeHash, ttl) =>
-        this.deps.store.savePending(
-          user.id,
-          { codeHash, phone, change: JSON.stringify(changes), attempts: 0 },
-          ttl,
-        ),
-      );
-    } catch (error) {
-      // A change whose code never reached the user must not linger waiting for it.
-      await this.deps.store.dropPending(user.id);
-      throw error;
-    }
+    const { phone } = changes;
+    await this.sendCode(user.id, phone, (codeHash, ttl) =>
+      this.deps.store.savePending(
+        user.id,
+        { codeHash, phone, change: JSON.stringify(changes), attempts: 0 },
+        ttl,
+      ),
+    );
   }
 
+  /**
+   * Sends a fresh code, and only once it went out lets `remember` replace what is pending: a
+   * refusal or a failed send leaves the pending change and its code untouched.
+   */
   private async sendCode(
     userId: number,
     phone: string,
@@ -90,7 +95,7 @@ export class PhoneVerificationUseCase {
     const wait = await this.deps.store.claimSendSlot(userId, RESEND_INTERVAL_SECONDS);
     if (wait > 0) throw throttled(wait);
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    await remember(this.hash(userId, code), await this.deps.settings.get('SMS_OTP_EXPIRE_TIME'));
+    const ttl = await this.deps.settings.get('SMS_OTP_EXPIRE_TIME');
     try {
       await this.deps.sms.send(phone, `Your verification code is ${code}`);
     } catch (error) {
@@ -98,19 +103,23 @@ export class PhoneVerificationUseCase {
       await this.deps.store.releaseSendSlot(userId);
       throw error;
     }
+    await remember(this.hash(userId, code), ttl);
   }
 
   private async confirm(user: User, input: ValidatedProfileInput): Promise<User> {
     const { store, profiles } = this.deps;
     const pending = await store.findPending(user.id);
-    if (!pending) throw fieldError('code', 'The verification code has expired. Request a new one.');
+    if (!pending) throw expired();
     if (input.changes.phone !== undefined && input.changes.phone !== pending.phone) {
       throw fieldError('code', 'This code was sent to a different phone number.');
     }
+    const change = { ...(JSON.parse(pending.change) as ProfileChanges), ...input.changes };
+    // A change that would be refused is refused before the code is looked at, so it stays usable.
+    await profiles.checkChange(user, change);
     const check = await store.checkCode(user.id, this.hash(user.id, input.code!), MAX_WRONG_CODES);
     switch (check.outcome) {
       case 'missing':
-        throw fieldError('code', 'The verification code has expired. Request a new one.');
+        throw expired();
       case 'wrong':
         throw fieldError('code', 'Invalid verification code.');
       case 'exhausted':
@@ -118,10 +127,16 @@ export class PhoneVerificationUseCase {
           'code',
           'Too many invalid codes. The pending change was discarded; request a new code.',
         );
-      case 'accepted': {
-        const change = { ...(JSON.parse(check.pending.change) as ProfileChanges), ...input.changes };
-        return profiles.updateProfile(user.id, change, 'profile-with-loyalty');
-      }
+      case 'accepted':
+        try {
+          return await profiles.updateProfile(user.id, change, 'profile-with-loyalty', {
+            verifiedPhone: check.pending.phone,
+          });
+        } catch (error) {
+          // Refused at commit (a number claimed meanwhile, contention): the code stays in force.
+          await store.restorePending(user.id, check.pending, check.ttlMs);
+          throw error;
+        }
     }
   }
 

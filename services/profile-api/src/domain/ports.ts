@@ -109,15 +109,24 @@ export type CodeCheck =
   | { outcome: 'missing' }
   | { outcome: 'wrong'; attemptsLeft: number }
   | { outcome: 'exhausted' }
-  | { outcome: 'accepted'; pending: PendingPhoneChange };
+  /** The pending change was consumed; `ttlMs` is what was left of its life, to restore it. */
+  | { outcome: 'accepted'; pending: PendingPhoneChange; ttlMs: number };
 
 export interface PhoneVerifications {
   savePending(userId: number, pending: PendingPhoneChange, ttlSeconds: number): Promise<void>;
   findPending(userId: number): Promise<PendingPhoneChange | null>;
-  /** Replaces the code of a pending change, keeping its attempt count and restarting its expiry. */
-  replaceCode(userId: number, codeHash: string, ttlSeconds: number): Promise<void>;
+  /**
+   * Replaces the code of a pending change, keeping its attempt count and restarting its expiry.
+   * False (and nothing written) when no change is pending any more.
+   */
+  replaceCode(userId: number, codeHash: string, ttlSeconds: number): Promise<boolean>;
   /** Compares, counts and consumes in one atomic step. */
   checkCode(userId: number, codeHash: string, maxAttempts: number): Promise<CodeCheck>;
+  /**
+   * Puts back a pending change that a right code consumed but that could not be applied, for the
+   * rest of its life; a change made pending meanwhile wins.
+   */
+  restorePending(userId: number, pending: PendingPhoneChange, ttlMs: number): Promise<void>;
   dropPending(userId: number): Promise<void>;
   /** Claims the right to send a code now; returns the seconds to wait when one went out recently. */
   claimSendSlot(userId: number, intervalSeconds: number): Promise<number>;
