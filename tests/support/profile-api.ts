@@ -69,6 +69,11 @@ export async function startProfileApiHarness(
       'profile-update': '1000/min',
       'phone-verification': '1000/min',
     }),
+    ABUSE_LIMITS: JSON.stringify({
+      sms_per_number: '1000/hour',
+      sms_global: '1000/min',
+      login_failures_per_account: '1000/15min',
+    }),
     ...env,
   };
   const api = await startProfileApi(apiEnv);
@@ -124,6 +129,25 @@ export async function startProfileApiHarness(
     },
   };
   return harness;
+}
+
+/** The value of one sample of the API's Prometheus metrics: a metric name and some of its labels. */
+export async function metricValue(
+  harness: ProfileApiHarness,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await (await fetch(`${harness.api.managementUrl}/metrics`)).text();
+  const pairs = Object.entries(labels).map(([label, value]) => `${label}="${value}"`);
+  const line = text
+    .split('\n')
+    .find(
+      (candidate) =>
+        (candidate.startsWith(`${name}{`) || candidate.startsWith(`${name} `)) &&
+        pairs.every((pair) => candidate.includes(pair)),
+    );
+  if (!line) throw new Error(`no metric sample ${name} ${pairs.join(',')}`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 /** The SMS messages provider-sim received for a number, newest last. */

@@ -17,6 +17,11 @@ const BUILT_IN_DEFAULTS: Settings = {
     timeout_ms: 2_000,
     sync_all_updates: false,
   },
+  ABUSE_LIMITS: {
+    sms_per_number: '5/hour',
+    sms_global: '100/min',
+    login_failures_per_account: '5/15min',
+  },
 };
 
 function parseEnvValue(key: SettingKey, raw: string): unknown {

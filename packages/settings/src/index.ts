@@ -7,6 +7,7 @@ export {
   isSettingKey,
   settingSchemas,
   validateSetting,
+  type AbuseLimitsSetting,
   type LoyaltyCardServiceSetting,
   type SettingKey,
   type Settings,

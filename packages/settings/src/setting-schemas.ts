@@ -7,8 +7,28 @@ export const REQUIRABLE_PROFILE_FIELDS = WRITABLE_PROFILE_FIELDS;
 export const THROTTLE_SCOPES = ['login', 'register', 'profile-update', 'phone-verification'] as const;
 export type ThrottleScope = (typeof THROTTLE_SCOPES)[number];
 
-/** DRF's rate notation: "10/min", "1000/day"; null turns a scope off. */
-export const RATE_PATTERN = /^(\d+)\/(s|sec|second|m|min|minute|h|hour|d|day)$/;
+/**
+ * DRF's rate notation, "10/min", "1000/day", plus an optional count of periods: "5/15min" is 5
+ * per 15 minutes. null turns a scope off.
+ */
+export const RATE_PATTERN = /^(\d+)\/([1-9]\d{0,3})?(s|sec|second|m|min|minute|h|hour|d|day)$/;
+
+/**
+ * Limits against abuse that no per-user rate stops: SMS pumping through many accounts (per
+ * destination number, and a global SMS budget) and password guessing spread over many addresses
+ * (per account). Each is a rate (RATE_PATTERN) or null for off.
+ */
+export interface AbuseLimitsSetting {
+  /** SMS (codes and resends) to one number, whoever asks. */
+  sms_per_number: string | null;
+  /** SMS the whole service sends: the budget an attacker can burn. */
+  sms_global: string | null;
+  /**
+   * Login attempts per account (the lower-cased email, known or not) since its last successful
+   * login: beyond it the account answers 429 until the window ends.
+   */
+  login_failures_per_account: string | null;
+}
 
 export interface LoyaltyCardServiceSetting {
   enabled: boolean;
@@ -24,9 +44,12 @@ export interface Settings {
   SMS_OTP_EXPIRE_TIME: number;
   THROTTLING_SETTINGS: Partial<Record<ThrottleScope, string | null>>;
   CUSTOMER_LOYALTY_CARD_SERVICE: LoyaltyCardServiceSetting;
+  ABUSE_LIMITS: AbuseLimitsSetting;
 }
 
 export type SettingKey = keyof Settings;
+
+const rate = () => Joi.string().pattern(RATE_PATTERN).allow(null).required();
 
 export const settingSchemas: { [K in SettingKey]: Joi.Schema<Settings[K]> } = {
   USER_REQUIRED_FIELDS: Joi.array()
@@ -58,6 +81,11 @@ export const settingSchemas: { [K in SettingKey]: Joi.Schema<Settings[K]> } = {
       }),
     timeout_ms: Joi.number().strict().integer().min(50).max(60_000).required(),
     sync_all_updates: Joi.boolean().strict().required(),
+  }),
+  ABUSE_LIMITS: Joi.object({
+    sms_per_number: rate(),
+    sms_global: rate(),
+    login_failures_per_account: rate(),
   }),
 };
 

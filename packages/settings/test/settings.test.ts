@@ -45,6 +45,23 @@ describe('settings', () => {
     expect(result.ok).toBe(false);
   });
 
+  test('when nothing overrides them, then the abuse limits are on: 5 SMS per number an hour, 100 SMS a minute, 5 logins per account in 15 min', () => {
+    expect(settingDefaultsFromEnv({}).ABUSE_LIMITS).toEqual({
+      sms_per_number: '5/hour',
+      sms_global: '100/min',
+      login_failures_per_account: '5/15min',
+    });
+  });
+
+  test.each([
+    [{ sms_per_number: '3/hour', sms_global: null, login_failures_per_account: '10/30min' }, true],
+    [{ sms_per_number: '3/hour', sms_global: null }, false],
+    [{ sms_per_number: 'lots', sms_global: null, login_failures_per_account: null }, false],
+    [{ sms_per_number: '3/0min', sms_global: null, login_failures_per_account: null }, false],
+  ])('when ABUSE_LIMITS is %j, then it is accepted: %p', (value, ok) => {
+    expect(validateSetting('ABUSE_LIMITS', value).ok).toBe(ok);
+  });
+
   test('when a boolean setting is given as a string, then it is refused rather than coerced', () => {
     expect(validateSetting('PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE', 'false').ok).toBe(false);
   });

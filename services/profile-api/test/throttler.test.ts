@@ -7,12 +7,15 @@ describe('rates and image types', () => {
     ['5/s', { limit: 5, windowMs: 1_000 }],
     ['100/hour', { limit: 100, windowMs: 3_600_000 }],
     ['1000/day', { limit: 1000, windowMs: 86_400_000 }],
+    ['5/15min', { limit: 5, windowMs: 900_000 }],
+    ['2/3h', { limit: 2, windowMs: 10_800_000 }],
   ])('when the rate is %s, then it allows %j', (rate, expected) => {
     expect(parseRate(rate)).toEqual(expected);
   });
 
   test('when the rate is not DRF notation, then there is no rate', () => {
     expect(parseRate('ten per minute')).toBeUndefined();
+    expect(parseRate('5/0min')).toBeUndefined();
   });
 
   test('when bytes start like PNG, JPEG or WebP, then the type follows the bytes, not a name', () => {

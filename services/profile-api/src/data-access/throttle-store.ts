@@ -24,4 +24,8 @@ export class ThrottleStore implements ThrottleCounters {
     if (count <= limit) return { allowed: true, retryAfterSeconds: 0 };
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
   }
+
+  async clear(bucket: string): Promise<void> {
+    await this.redis.del(`throttle:${bucket}`);
+  }
 }

@@ -141,6 +141,8 @@ export interface ThrottleResult {
 /** Fixed-window counters shared by every replica. */
 export interface ThrottleCounters {
   hit(bucket: string, limit: number, windowMs: number): Promise<ThrottleResult>;
+  /** Forgets a bucket's count: its window starts again with the next hit. */
+  clear(bucket: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
