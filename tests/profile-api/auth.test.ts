@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { expectContractBody } from '../support/contract.ts';
-import { startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
+import { metricValue, startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
 
 describe('profile-api: registration, login, logout, CSRF', () => {
   let harness: ProfileApiHarness;
@@ -193,4 +193,93 @@ describe('profile-api: registration, login, logout, CSRF', () => {
     }
     expect((await harness.client().post('/users/login/', credentials)).status).toBe(200);
   });
+
+  describe('login attempts per account (ABUSE_LIMITS)', () => {
+    const generous = {
+      sms_per_number: '1000/hour',
+      sms_global: '1000/min',
+      login_failures_per_account: '1000/15min',
+    };
+    let seq = 0;
+
+    async function registered(): Promise<{ email: string; password: string }> {
+      seq += 1;
+      const account = { email: `locked${seq}.${Date.now()}@example.com`, password: 'the right password' };
+      const response = await harness
+        .client()
+        .post('/users/registration/', { ...account, first_name: 'L', last_name: 'K', confirm: true });
+      expect(response.status).toBe(201);
+      return account;
+    }
+
+    async function attempt(email: string, password: string) {
+      const started = performance.now();
+      const response = await harness.client().post('/users/login/', { email, password });
+      return {
+        status: response.status,
+        body: response.body,
+        retryAfter: response.headers.get('retry-after'),
+        ms: performance.now() - started,
+      };
+    }
+
+    async function withAttempts(rate: string, run: () => Promise<void>): Promise<void> {
+      await harness.setSetting('ABUSE_LIMITS', { ...generous, login_failures_per_account: rate });
+      try {
+        await run();
+      } finally {
+        await harness.setSetting('ABUSE_LIMITS', generous);
+      }
+    }
+
+    test('when an account has used up its attempts, then 429 with Retry-After even for the right password; an unknown email answers alike at the same cost', async () => {
+      const known = await registered();
+      const unknown = `nobody${Date.now()}@example.com`;
+      const locked = 'profile_api_login_locked_total';
+      const before = await metricValue(harness, locked);
+
+      await withAttempts('3/15min', async () => {
+        const knownAnswers = [];
+        const unknownAnswers = [];
+        for (let tries = 0; tries < 4; tries += 1) {
+          knownAnswers.push(await attempt(known.email, 'a wrong password'));
+          unknownAnswers.push(await attempt(unknown, 'a wrong password'));
+        }
+        const rightPassword = await attempt(known.email, known.password);
+
+        for (const answers of [knownAnswers, unknownAnswers]) {
+          expect(answers.map((answer) => answer.status)).toEqual([400, 400, 400, 429]);
+          expect(answers[0]!.body).toEqual({
+            non_field_errors: ['Unable to log in with provided credentials.'],
+          });
+          expect(Number(answers[3]!.retryAfter)).toBeGreaterThan(800);
+          expect(Number(answers[3]!.retryAfter)).toBeLessThanOrEqual(900);
+          expect(answers[3]!.body).toEqual({
+            detail: `Request was throttled. Expected available in ${answers[3]!.retryAfter} seconds.`,
+          });
+        }
+        const refusalBodies = (answers: { body: unknown }[]) => answers.slice(0, 3).map((a) => a.body);
+        expect(refusalBodies(unknownAnswers)).toEqual(refusalBodies(knownAnswers));
+        expect(rightPassword.status).toBe(429);
+        // The password hash work is done for an unknown email too (scrypt: hundreds of ms, not ~1).
+        const slowest = (answers: { ms: number }[]) => Math.min(...answers.slice(0, 3).map((a) => a.ms));
+        expect(slowest(unknownAnswers)).toBeGreaterThan(0.4 * slowest(knownAnswers));
+      });
+      expect(await metricValue(harness, locked)).toBe(before + 3);
+    });
+
+    test('when a login succeeds, then the failures before it no longer count', async () => {
+      const account = await registered();
+
+      await withAttempts('3/15min', async () => {
+        const statuses = [];
+        for (const password of ['wrong one', 'wrong two', account.password, 'wrong three', 'wrong four'])
+          statuses.push((await attempt(account.email, password)).status);
+        statuses.push((await attempt(account.email, account.password)).status);
+
+        expect(statuses).toEqual([400, 400, 200, 400, 400, 200]);
+      });
+    });
+  });
 });
+

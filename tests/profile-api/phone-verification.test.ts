@@ -3,6 +3,7 @@ import { waitFor } from '@app/testkit';
 import { expectContractBody } from '../support/contract.ts';
 import {
   codeFrom,
+  metricValue,
   smsMessagesTo,
   startProfileApiHarness,
   type ProfileApiHarness,
@@ -374,6 +375,88 @@ describe('profile-api: phone verification on the with-loyalty endpoints', () => 
 
       expect(response.status).toBe(400);
       expect(Object.keys(response.body)).toEqual(['phone_verified']);
+    });
+  });
+
+  describe('SMS abuse limits (ABUSE_LIMITS)', () => {
+    const generous = {
+      sms_per_number: '1000/hour',
+      sms_global: '1000/min',
+      login_failures_per_account: '1000/15min',
+    };
+
+    async function withLimits(limits: Partial<typeof generous>, run: () => Promise<void>): Promise<void> {
+      await harness.setSetting('ABUSE_LIMITS', { ...generous, ...limits });
+      try {
+        await run();
+      } finally {
+        await harness.setSetting('ABUSE_LIMITS', generous);
+      }
+    }
+
+    test('when more codes are asked for one number than sms_per_number allows, then 429 with Retry-After up to the hour, no SMS, and the refusal is counted', async () => {
+      const phone = nextPhone();
+      const refusals = ['profile_api_sms_refused_total', { reason: 'per-number' }] as const;
+      const before = await metricValue(harness, ...refusals);
+
+      await withLimits({ sms_per_number: '2/hour' }, async () => {
+        // Three accounts, one number: no account's own resend interval is in the way.
+        for (let account = 0; account < 2; account += 1)
+          await requestCode((await harness.signUp()).client, phone);
+        const { client } = await harness.signUp();
+
+        const refused = await client.patch(LOYALTY, { phone });
+
+        expect(refused.status).toBe(429);
+        const retryAfter = Number(refused.headers.get('retry-after'));
+        expect(retryAfter).toBeGreaterThan(3_000);
+        expect(retryAfter).toBeLessThanOrEqual(3_600);
+        expect(refused.body).toEqual({
+          detail: `Request was throttled. Expected available in ${retryAfter} seconds.`,
+        });
+        expect(await smsMessagesTo(harness.sim, phone)).toHaveLength(2);
+        expect(await metricValue(harness, ...refusals)).toBe(before + 1);
+        // The limit is the number's: the same account may still have a code sent elsewhere at once.
+        await requestCode(client, nextPhone());
+      });
+    });
+
+    test('when the service has sent its sms_global budget for the minute, then a code to any number is refused 429 with Retry-After within the minute, and counted', async () => {
+      const refusals = ['profile_api_sms_refused_total', { reason: 'global' }] as const;
+      const before = await metricValue(harness, ...refusals);
+      // Earlier tests of this suite already count in the current window: start a fresh one.
+      const redis = new Redis(harness.api.config.redisUrl);
+      await redis.del('throttle:abuse:sms_global:all');
+      await redis.quit();
+
+      await withLimits({ sms_global: '2/min' }, async () => {
+        for (let account = 0; account < 2; account += 1)
+          await requestCode((await harness.signUp()).client, nextPhone());
+        const phone = nextPhone();
+
+        const refused = await (await harness.signUp()).client.patch(LOYALTY, { phone });
+
+        expect(refused.status).toBe(429);
+        const retryAfter = Number(refused.headers.get('retry-after'));
+        expect(retryAfter).toBeGreaterThan(0);
+        expect(retryAfter).toBeLessThanOrEqual(60);
+        expect(refused.body).toEqual({
+          detail: `Request was throttled. Expected available in ${retryAfter} seconds.`,
+        });
+        expect(await smsMessagesTo(harness.sim, phone)).toHaveLength(0);
+        expect(await metricValue(harness, ...refusals)).toBe(before + 1);
+      });
+    });
+
+    test('when a resend is refused for the resend interval, then that refusal is counted too', async () => {
+      const refusals = ['profile_api_sms_refused_total', { reason: 'resend-interval' }] as const;
+      const { client } = await harness.signUp();
+      await requestCode(client, nextPhone());
+      const before = await metricValue(harness, ...refusals);
+
+      expect((await client.patch(LOYALTY, { resend: true })).status).toBe(429);
+
+      expect(await metricValue(harness, ...refusals)).toBe(before + 1);
     });
   });
 });

@@ -33,6 +33,7 @@ import {
   stopWebServer,
   type WebServer,
 } from './entry-points/http/server.ts';
+import { abuseMetrics } from './abuse-metrics.ts';
 import { outboxMetrics } from './outbox-metrics.ts';
 
 export interface ProfileApi {
@@ -107,6 +108,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     settings,
     onCommitted: (event) => relay.publishSoon(event.user_id),
   });
+  const abuse = abuseMetrics(metrics);
   const phoneVerification = new PhoneVerificationUseCase({
     profiles,
     store: new VerificationStore(redis),
@@ -114,12 +116,15 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     settings,
     throttler,
     secretKey: config.secretKey,
+    onSmsRefused: abuse.smsRefused,
   });
   const auth = new AuthUseCase({
     users,
     sessions: new SessionStore(redis, config.sessionTtlSeconds),
     profileRules: rules,
     defaultLanguageCode: config.defaultLanguageCode,
+    throttler,
+    onLoginLocked: abuse.loginLocked,
   });
 
   const app = createApp({

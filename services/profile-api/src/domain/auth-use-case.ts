@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Joi from 'joi';
-import { fieldError } from './errors.ts';
+import { fieldError, throttled } from './errors.ts';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './password.ts';
 import type { Session, Sessions, Users } from './ports.ts';
 import type { ProfileRules } from './profile-schema.ts';
+import type { Throttler } from './throttler.ts';
 import type { User } from './user.ts';
 import { validateOrThrow } from './validation-errors.ts';
 
@@ -12,6 +13,14 @@ export interface AuthUseCaseDeps {
   sessions: Sessions;
   profileRules: ProfileRules;
   defaultLanguageCode: string;
+  throttler: Throttler;
+  /** Observes every login refused because its account spent its attempts (metrics). */
+  onLoginLocked?: () => void;
+}
+
+/** The account a login names, as the attempt counter knows it: no email in the key. */
+function accountKey(email: string): string {
+  return createHash('sha256').update(email.toLowerCase()).digest('hex');
 }
 
 /** ≥ 128 bits from the CSPRNG, URL-safe: session ids and CSRF tokens. */
@@ -78,9 +87,24 @@ export class AuthUseCase {
     return result.user;
   }
 
-  /** Every login issues a fresh session id, so an id planted before login is worthless after it. */
+  /**
+   * Every login issues a fresh session id, so an id planted before login is worthless after it.
+   *
+   * Attempts count per account (ABUSE_LIMITS.login_failures_per_account) before the password is
+   * checked, and a success clears the count: so it counts failures since the last success, and
+   * concurrent guesses cannot overrun it. An email nobody registered counts and answers exactly
+   * like a known one, and its password is hashed all the same (against a dummy hash), so neither
+   * the answers nor their timing tell whether an account exists. A locked account answers 429
+   * without hashing, known or not: guesses at it cost no CPU.
+   */
   async login(body: unknown): Promise<{ sessionId: string; session: Session }> {
     const { email, password } = validateOrThrow<{ email: string; password: string }>(loginSchema, body);
+    const account = accountKey(email);
+    const locked = await this.deps.throttler.hitAbuseLimit('login_failures_per_account', account);
+    if (locked > 0) {
+      this.deps.onLoginLocked?.();
+      throw throttled(locked);
+    }
     const user = await this.deps.users.findByEmail(email);
     const valid = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
     if (!user || !valid) {
@@ -90,6 +114,7 @@ export class AuthUseCase {
         'invalid-credentials',
       );
     }
+    await this.deps.throttler.clearAbuseLimit('login_failures_per_account', account);
     // The password is known only now: a hash made with weaker parameters is replaced while we have it.
     if (needsRehash(user.password_hash)) {
       await this.deps.users.replacePasswordHash(user.id, user.password_hash, await hashPassword(password));

@@ -10,6 +10,13 @@ const MAX_WRONG_CODES = 5;
 const expired = () => fieldError('code', 'The verification code has expired. Request a new one.');
 const RESEND_INTERVAL_SECONDS = 60;
 
+/**
+ * Why an SMS was refused: the user's own resend interval, the destination number's hourly
+ * budget, or the service's global budget (ABUSE_LIMITS).
+ */
+export const SMS_REFUSAL_REASONS = ['resend-interval', 'per-number', 'global'] as const;
+export type SmsRefusalReason = (typeof SMS_REFUSAL_REASONS)[number];
+
 /** The change applied, or a code sent to confirm it (a new number, or a resend). */
 export type LoyaltyUpdateResult = { outcome: 'updated'; user: User } | { outcome: 'code-sent' };
 
@@ -20,6 +27,8 @@ export interface PhoneVerificationDeps {
   settings: SettingsReader;
   throttler: Throttler;
   secretKey: string;
+  /** Observes every SMS refused before it was sent (metrics). */
+  onSmsRefused?: (reason: SmsRefusalReason) => void;
 }
 
 /**
@@ -92,8 +101,17 @@ export class PhoneVerificationUseCase {
     phone: string,
     remember: (codeHash: string, ttlSeconds: number) => Promise<void>,
   ): Promise<void> {
-    const wait = await this.deps.store.claimSendSlot(userId, RESEND_INTERVAL_SECONDS);
-    if (wait > 0) throw throttled(wait);
+    const { store, throttler } = this.deps;
+    const wait = await store.claimSendSlot(userId, RESEND_INTERVAL_SECONDS);
+    if (wait > 0) throw this.refused('resend-interval', wait);
+    // Per number first: pumping one number must not spend the budget everyone shares.
+    const numberWait = await throttler.hitAbuseLimit('sms_per_number', phone);
+    const globalWait = numberWait > 0 ? 0 : await throttler.hitAbuseLimit('sms_global', 'all');
+    if (numberWait > 0 || globalWait > 0) {
+      // Nothing was sent: the user's own interval does not start.
+      await store.releaseSendSlot(userId);
+      throw numberWait > 0 ? this.refused('per-number', numberWait) : this.refused('global', globalWait);
+    }
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const ttl = await this.deps.settings.get('SMS_OTP_EXPIRE_TIME');
     try {
@@ -138,6 +156,11 @@ export class PhoneVerificationUseCase {
           throw error;
         }
     }
+  }
+
+  private refused(reason: SmsRefusalReason, retryAfterSeconds: number): Error {
+    this.deps.onSmsRefused?.(reason);
+    return throttled(retryAfterSeconds);
   }
 
   private hash(userId: number, code: string): string {
