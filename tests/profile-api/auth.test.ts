@@ -283,3 +283,38 @@ describe('profile-api: registration, login, logout, CSRF', () => {
   });
 });
 
+describe.each([
+  ['a hop count', '1'],
+  ['a list of proxy addresses and CIDR ranges', '127.0.0.0/8, ::1'],
+])('profile-api behind a balancer: TRUST_PROXY as %s', (_kind, trustProxy) => {
+  let harness: ProfileApiHarness;
+
+  beforeAll(async () => {
+    harness = await startProfileApiHarness('auth_proxy', { TRUST_PROXY: trustProxy });
+    await harness.setSetting('THROTTLING_SETTINGS', { login: '2/min' });
+  });
+
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  /** A login as the balancer forwards it: whatever the client claimed, then the address it saw. */
+  const loginVia = (claimed: string, seen: string) =>
+    harness
+      .client()
+      .post(
+        '/users/login/',
+        { email: 'nobody@example.com', password: 'not the password' },
+        { headers: { 'x-forwarded-for': `${claimed}, ${seen}` } },
+      );
+
+  test('when a client rotates its X-Forwarded-For, then the address the balancer saw still counts against the login rate, and another client keeps its own', async () => {
+    const statuses = [];
+    for (let claimed = 1; claimed <= 3; claimed += 1)
+      statuses.push((await loginVia(`10.9.8.${claimed}`, '203.0.113.7')).status);
+    const otherClient = await loginVia('10.9.8.1', '203.0.113.8');
+
+    expect(statuses).toEqual([400, 400, 429]);
+    expect(otherClient.status).toBe(400);
+  });
+});

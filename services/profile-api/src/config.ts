@@ -26,7 +26,12 @@ export interface ProfileApiConfig {
   allowLogSmsGateway: boolean;
   smsGatewayUrl: string | undefined;
   smsTimeoutMs: number;
-  trustProxy: boolean;
+  /**
+   * Express's `trust proxy`: false (the socket's peer is the client), a number of proxy hops in
+   * front of this service, or the addresses / CIDR ranges / names (loopback, linklocal,
+   * uniquelocal) of trusted proxies. true trusts every hop: the client then picks its own address.
+   */
+  trustProxy: boolean | number | string[];
   admission: { concurrency: number; maxWaitMs: number };
   shutdownTimeoutMs: number;
   logLevel: string;
@@ -38,6 +43,27 @@ const csv = Joi.string().custom((value: string) =>
     .map((item) => item.trim())
     .filter(Boolean),
 );
+
+/** The names proxy-addr (express's `trust proxy`) knows for ranges of addresses. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+const ipOrCidr = Joi.string().ip({ cidr: 'optional' });
+const TRUST_PROXY_MESSAGE =
+  '"TRUST_PROXY" must be true, false, a number of proxy hops, or a comma list of proxy addresses, CIDR ranges, loopback, linklocal or uniquelocal';
+
+/** A comma list of proxy addresses, CIDR ranges and range names, as an array. */
+const trustedProxies = Joi.string()
+  .custom((value: string, helpers) => {
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    const wrong = entries.find(
+      (entry) => !PROXY_RANGE_NAMES.includes(entry) && ipOrCidr.validate(entry).error,
+    );
+    if (entries.length === 0 || wrong !== undefined) return helpers.error('any.invalid');
+    return entries;
+  })
+  .messages({ 'any.invalid': TRUST_PROXY_MESSAGE });
 
 /** Every key: its env name, a format, a default where one is safe; validated once at start. */
 interface RawEnv {
@@ -65,7 +91,7 @@ interface RawEnv {
   ALLOW_LOG_SMS_GATEWAY: boolean;
   SMS_GATEWAY_URL?: string;
   SMS_TIMEOUT_MS: number;
-  TRUST_PROXY: boolean;
+  TRUST_PROXY: boolean | number | string[];
   WRITE_CONCURRENCY: number;
   WRITE_QUEUE_MAX_WAIT_MS: number;
   SHUTDOWN_TIMEOUT_MS: number;
@@ -129,7 +155,13 @@ const schema = Joi.object<RawEnv>({
     .uri({ scheme: ['http', 'https'] })
     .when('SMS_GATEWAY', { is: 'http', then: Joi.required() }),
   SMS_TIMEOUT_MS: Joi.number().integer().min(100).default(3_000),
-  TRUST_PROXY: Joi.boolean().default(false),
+  TRUST_PROXY: Joi.alternatives()
+    .try(Joi.boolean(), Joi.number().integer().min(0).max(64), trustedProxies)
+    .default(false)
+    .messages({ 'alternatives.match': TRUST_PROXY_MESSAGE, 'alternatives.any': TRUST_PROXY_MESSAGE })
+    .description(
+      'Which proxies to believe about the client address (X-Forwarded-For): false, a hop count, or addresses/CIDRs',
+    ),
   WRITE_CONCURRENCY: Joi.number()
     .integer()
     .min(1)

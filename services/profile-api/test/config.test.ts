@@ -92,4 +92,28 @@ describe('profile-api configuration', () => {
       '"KAFKA_MIN_INSYNC_REPLICAS" must not exceed KAFKA_REPLICATION_FACTOR',
     );
   });
+
+  test('when TRUST_PROXY is unset, then no proxy is trusted', () => {
+    expect(readConfig(required).trustProxy).toBe(false);
+  });
+
+  test.each([
+    ['false', false],
+    ['true', true],
+    ['1', 1],
+    ['2', 2],
+    ['10.0.0.0/8', ['10.0.0.0/8']],
+    ['loopback, 10.1.2.3, 172.16.0.0/12 ,fd00::/8', ['loopback', '10.1.2.3', '172.16.0.0/12', 'fd00::/8']],
+  ])('when TRUST_PROXY is %p, then express is given %p', (raw, expected) => {
+    expect(readConfig({ ...required, TRUST_PROXY: raw }).trustProxy).toEqual(expected);
+  });
+
+  test.each(['yes', '-1', '1.5', '10.0.0.0/33', 'loopback, balancer.internal', ' , '])(
+    'when TRUST_PROXY is %p, then the configuration is refused saying what it takes',
+    (raw) => {
+      expect(refusal({ ...required, TRUST_PROXY: raw })).toBe(
+        'invalid configuration: "TRUST_PROXY" must be true, false, a number of proxy hops, or a comma list of proxy addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+      );
+    },
+  );
 });

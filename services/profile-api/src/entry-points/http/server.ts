@@ -34,7 +34,8 @@ export interface HttpDeps {
   adminToken: string;
   sessionTtlSeconds: number;
   secureCookies: boolean;
-  trustProxy: boolean;
+  /** Express's `trust proxy` (see ProfileApiConfig.trustProxy). */
+  trustProxy: boolean | number | string[];
   admission: AdmissionOptions;
   /** Readiness of the backing services, for /readyz. */
   checkReady: () => Promise<Record<string, boolean>>;
