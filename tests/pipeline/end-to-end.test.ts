@@ -96,6 +96,33 @@ describe('pipeline: profile update to loyalty card service', () => {
     expect((await provider.stats()).duplicate_applications).toBe(0);
   });
 
+  test('when a phone set through /users/profile/ was never verified, then the next loyalty update sends phone null; once a code confirms it, the number', async () => {
+    const { client } = await harness.signUp();
+    const phone = '+905351114455';
+    expect((await client.patch('/users/profile/', { phone })).status).toBe(200);
+    const updated = await client.patch(LOYALTY, { first_name: 'Unverified' });
+    const userId = updated.body.id as number;
+
+    const unverified = await waitFor('the loyalty update at the provider', async () => {
+      const found = await provider.customer(userId);
+      return found?.current.first_name === 'Unverified' ? found : undefined;
+    });
+    expect(unverified.current.phone).toBeNull();
+
+    expect((await client.patch(LOYALTY, { phone })).status).toBe(202);
+    const [sms] = await waitFor('the SMS', async () => {
+      const messages = await smsMessagesTo(harness.sim, phone);
+      return messages.length > 0 ? messages : undefined;
+    });
+    expect((await client.patch(LOYALTY, { phone, code: codeFrom(sms!.text) })).status).toBe(200);
+
+    const verified = await waitFor('the verified phone at the provider', async () => {
+      const found = await provider.customer(userId);
+      return found?.current.phone === phone ? found : undefined;
+    });
+    expect(verified.current.first_name).toBe('Unverified');
+  });
+
   test('when sync_all_updates is turned on through the admin API, then plain profile updates reach the provider too', async () => {
     const { client } = await harness.signUp();
     const plain = await client.patch('/users/profile/', { last_name: 'NotSynced' });
