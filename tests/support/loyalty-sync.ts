@@ -94,6 +94,7 @@ export function profileEvent(
       whatsapp_allowed: false,
       call_allowed: null,
       phone: '+905551112233',
+      phone_verified: true,
       date_of_birth: '1990-12-10',
       gender: 'female',
       language_code: 'en',
@@ -113,7 +114,8 @@ export function expectedPayload(event: ProfileUpdatedEvent): Record<string, unkn
     first_name: profile.first_name,
     last_name: profile.last_name,
     email: profile.email,
-    phone: profile.phone,
+    // Only a number confirmed by a code is a loyalty identity.
+    phone: profile.phone_verified === true ? profile.phone : null,
     date_of_birth: profile.date_of_birth,
     gender: profile.gender,
     language_code: profile.language_code,
