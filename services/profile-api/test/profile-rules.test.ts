@@ -29,13 +29,13 @@ describe('profile rules', () => {
     expect(changes.phone).toBe('+905321234567');
   });
 
-  test('when code and resend come to the plain profile endpoint, then they are unknown fields', () => {
-    expect(
-      errorsOf(() => rules.validate({ code: '123456', resend: true }, { partial: true, withLoyalty: false })),
-    ).toEqual({
-      code: ['Unknown field.'],
-      resend: ['Unknown field.'],
-    });
+  test('when unknown fields or code and resend come to the plain profile endpoint, then they are dropped', () => {
+    const { changes } = rules.validate(
+      { code: '123456', resend: true, nickname: 'ada', first_name: 'Ada', attributes: { nickname: 'x' } },
+      { partial: true, withLoyalty: false },
+    );
+
+    expect(changes).toEqual({ first_name: 'Ada', attributes: { nickname: 'x' } });
   });
 
   test('when the loyalty variant gets a code, then it is returned apart from the changes', () => {

@@ -129,7 +129,11 @@ export function createProfileRules({ languageCodes, defaultPhoneRegion }: Profil
   };
 
   function schemaFor(partial: boolean, withLoyalty: boolean): Joi.ObjectSchema {
-    const base = Joi.object({ ...fields, ...readOnly, ...(withLoyalty ? loyaltyFields : {}) }).required();
+    // Unknown top-level fields are dropped, not refused, as DRF serializers do: a client written for
+    // the seed's server may send fields this one does not know. (attributes keeps its own keys.)
+    const base = Joi.object({ ...fields, ...readOnly, ...(withLoyalty ? loyaltyFields : {}) })
+      .required()
+      .options({ stripUnknown: { objects: true } });
     return partial ? base : base.fork([...PUT_REQUIRED_FIELDS], (field) => field.required());
   }
   const schemas = {
