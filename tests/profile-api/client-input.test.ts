@@ -100,6 +100,25 @@ describe('profile-api: whatever a client sends', () => {
       expect((await client.get(LOYALTY)).body.attributes).toEqual(attributes);
     });
 
+    test('when an attributes key holds a NUL character at any depth, then 400 names it, never 5xx', async () => {
+      const { client } = await harness.signUp();
+
+      const top = await client.patch(PROFILE, { attributes: { 'a\u0000b': 1 } });
+      const nested = await client.put(LOYALTY, {
+        ...(await client.get(LOYALTY)).body,
+        attributes: { list: [{ 'x\u0000': true }] },
+      });
+
+      expect(top.status).toBe(400);
+      expect(top.body).toEqual({
+        attributes: ['Keys may not contain the NUL character: "attributes.a\\u0000b".'],
+      });
+      expect(nested.status).toBe(400);
+      expect(nested.body).toEqual({
+        attributes: ['Keys may not contain the NUL character: "attributes.list[0].x\\u0000".'],
+      });
+    });
+
     test('when the served /openapi.json is read, then every profile write lists each error it can answer with a DRF body', async () => {
       const response = await fetch(`${harness.api.url}/openapi.json`);
       const document = (await response.json()) as {

@@ -38,6 +38,14 @@ describe('profile rules', () => {
     expect(changes).toEqual({ first_name: 'Ada', attributes: { nickname: 'x' } });
   });
 
+  test('when an attributes key holds a NUL character, then it is refused (BSON keys cannot hold one)', () => {
+    expect(
+      errorsOf(() =>
+        rules.validate({ attributes: { a: [{ 'b\u0000': 1 }] } }, { partial: true, withLoyalty: false }),
+      ),
+    ).toEqual({ attributes: ['Keys may not contain the NUL character: "attributes.a[0].b\\u0000".'] });
+  });
+
   test('when the loyalty variant gets a code, then it is returned apart from the changes', () => {
     const result = rules.validate({ code: '012345', first_name: 'A' }, { partial: true, withLoyalty: true });
 

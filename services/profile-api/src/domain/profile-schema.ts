@@ -43,7 +43,8 @@ function findUnsafeKey(value: unknown, path: string): string | undefined {
     }
   } else if (value !== null && typeof value === 'object') {
     for (const [key, nested] of Object.entries(value)) {
-      if (key.startsWith('$') || key.includes('.')) return `${path}.${key}`;
+      // BSON keys are NUL-terminated: the driver refuses such a key outright (a 500 until refused here).
+      if (key.startsWith('$') || key.includes('.') || key.includes('\u0000')) return `${path}.${key}`;
       const found = findUnsafeKey(nested, `${path}.${key}`);
       if (found) return found;
     }
@@ -93,7 +94,11 @@ export function createProfileRules({ languageCodes, defaultPhoneRegion }: Profil
     .custom((value: Record<string, unknown>, helpers) => {
       const unsafe = findUnsafeKey(value, 'attributes');
       if (unsafe)
-        return helpers.message({ custom: `Keys may not start with "$" or contain ".": ${unsafe}.` });
+        return helpers.message({
+          custom: unsafe.includes('\u0000')
+            ? `Keys may not contain the NUL character: ${JSON.stringify(unsafe)}.`
+            : `Keys may not start with "$" or contain ".": ${unsafe}.`,
+        });
       if (Buffer.byteLength(JSON.stringify(value)) > ATTRIBUTES_MAX_BYTES) {
         return helpers.message({
           custom: `Ensure attributes take no more than ${ATTRIBUTES_MAX_BYTES} bytes.`,
