@@ -82,7 +82,7 @@ describe('profile-api: whatever a client sends', () => {
       },
     );
 
-    test('when attributes hold nested arrays at any depth, then 200 and they round-trip unchanged', async () => {
+    test('when attributes hold nested arrays, objects in arrays and empty arrays, then 200 and they round-trip unchanged', async () => {
       const { client } = await harness.signUp();
       const attributes = {
         matrix: [
@@ -117,6 +117,27 @@ describe('profile-api: whatever a client sends', () => {
       expect(nested.body).toEqual({
         attributes: ['Keys may not contain the NUL character: "attributes.list[0].x\\u0000".'],
       });
+    });
+
+    test('when attributes nest deeper than 32 levels (MongoDB stops at 100), then 400 says so', async () => {
+      const { client } = await harness.signUp();
+      const nested = (depth: number) => `{"attributes": {"x": ${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+
+      const responses = [];
+      for (const depth of [32, 20_000]) {
+        responses.push(
+          await client.request('PATCH', PROFILE, undefined, {
+            raw: { body: nested(depth), contentType: 'application/json' },
+          }),
+        );
+      }
+
+      for (const response of responses) {
+        expect(response.status).toBe(400);
+        expect(response.body).toEqual({
+          attributes: ['Ensure attributes nest no more than 32 levels deep.'],
+        });
+      }
     });
 
     test('when the served /openapi.json is read, then every profile write lists each error it can answer with a DRF body', async () => {

@@ -46,6 +46,18 @@ describe('profile rules', () => {
     ).toEqual({ attributes: ['Keys may not contain the NUL character: "attributes.a[0].b\\u0000".'] });
   });
 
+  test('when attributes nest 32 levels, then they pass; one more, then they are refused', () => {
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
+    const patch = { partial: true, withLoyalty: false };
+
+    expect(rules.validate({ attributes: { x: nested(31) } }, patch).changes.attributes).toEqual({
+      x: nested(31),
+    });
+    expect(errorsOf(() => rules.validate({ attributes: { x: nested(32) } }, patch))).toEqual({
+      attributes: ['Ensure attributes nest no more than 32 levels deep.'],
+    });
+  });
+
   test('when the loyalty variant gets a code, then it is returned apart from the changes', () => {
     const result = rules.validate({ code: '012345', first_name: 'A' }, { partial: true, withLoyalty: true });
 

@@ -16,6 +16,8 @@ export interface ValidatedProfileInput {
 }
 
 const ATTRIBUTES_MAX_BYTES = 16 * 1024;
+/** MongoDB refuses documents nested deeper than 100 levels; attributes sit a few levels down (outbox). */
+const ATTRIBUTES_MAX_DEPTH = 32;
 const MIN_BIRTH_YEAR = 1900;
 
 /** Fields the representation shows but a client cannot write: dropped silently, as DRF does. */
@@ -50,6 +52,18 @@ function findUnsafeKey(value: unknown, path: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Whether a JSON value nests arrays and objects deeper than `limit`; iterative, so any depth is safe. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function todayUtc(): string {
@@ -92,6 +106,11 @@ export function createProfileRules({ languageCodes, defaultPhoneRegion }: Profil
   const attributes = Joi.object()
     .unknown(true)
     .custom((value: Record<string, unknown>, helpers) => {
+      if (nestedDeeperThan(value, ATTRIBUTES_MAX_DEPTH)) {
+        return helpers.message({
+          custom: `Ensure attributes nest no more than ${ATTRIBUTES_MAX_DEPTH} levels deep.`,
+        });
+      }
       const unsafe = findUnsafeKey(value, 'attributes');
       if (unsafe)
         return helpers.message({
