@@ -92,7 +92,11 @@ export class ProfileUseCase {
    * validator is off or the number is removed), so of two users claiming one number at once
    * exactly one commits and the other gets the 400 on phone.
    */
-  async updateProfile(userId: number, changes: ProfileChanges, source: ProfileUpdateSource): Promise<Profile> {
+  async updateProfile(
+    userId: number,
+    changes: ProfileChanges,
+    source: ProfileUpdateSource,
+  ): Promise<Profile> {
     const backoff = this.deps.backoff ?? jitteredBackoff;
     for (let attempt = 1; ; attempt += 1) {
       const user = await this.getProfile(userId);
