@@ -14,7 +14,7 @@ import {
   phoneVerifiedAfter,
   type ProfileChanges,
   type ProfileField,
-  type User,
+  type Profile,
 } from './user.ts';
 
 /** Optimistic commits per change before giving up with `update-contention` (a 409). */
@@ -62,7 +62,7 @@ export class ProfileUseCase {
     this.deps = deps;
   }
 
-  async getProfile(userId: number): Promise<User> {
+  async getProfile(userId: number): Promise<Profile> {
     const user = await this.deps.users.findById(userId);
     if (!user) throw notAuthenticated();
     return user;
@@ -76,7 +76,7 @@ export class ProfileUseCase {
   }
 
   /** Every rule that needs the stored profile; throws the DRF-shaped 400 a client can act on. */
-  async checkChange(user: User, changes: ProfileChanges): Promise<ProfileField[]> {
+  async checkChange(user: Profile, changes: ProfileChanges): Promise<ProfileField[]> {
     const next = { ...user, ...changes };
     const errors: FieldErrors = {};
     for (const field of await this.deps.settings.get('USER_REQUIRED_FIELDS')) {
@@ -112,13 +112,13 @@ export class ProfileUseCase {
     changes: ProfileChanges,
     source: ProfileUpdateSource,
     { verifiedPhone }: UpdateOptions = {},
-  ): Promise<User> {
+  ): Promise<Profile> {
     const backoff = this.deps.backoff ?? jitteredBackoff;
     for (let attempt = 1; ; attempt += 1) {
       const user = await this.getProfile(userId);
       const changedFields = await this.checkChange(user, changes);
       const phoneChanged = changedFields.includes('phone');
-      const next: User = { ...user, ...changes, version: user.version + 1 };
+      const next: Profile = { ...user, ...changes, version: user.version + 1 };
       next.phone_verified = phoneVerifiedAfter(user, next.phone, verifiedPhone);
       const verificationChanged = next.phone_verified !== user.phone_verified;
       const changed: ProfileField[] =
