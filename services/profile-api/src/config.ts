@@ -15,6 +15,8 @@ export interface ProfileApiConfig {
   topicDurability: TopicDurability;
   relayIntervalMs: number;
   relayGraceMs: number;
+  /** Unpublished events one user's outbox may hold; a change beyond it is refused (503). */
+  outboxMaxPendingPerUser: number;
   secretKey: string;
   adminToken: string;
   sessionTtlSeconds: number;
@@ -54,6 +56,7 @@ interface RawEnv {
   KAFKA_MIN_INSYNC_REPLICAS: number;
   RELAY_INTERVAL_MS: number;
   RELAY_GRACE_MS: number;
+  OUTBOX_MAX_PENDING_PER_USER: number;
   SECRET_KEY: string;
   ADMIN_TOKEN: string;
   SESSION_TTL_SECONDS: number;
@@ -106,6 +109,16 @@ const schema = Joi.object<RawEnv>({
   // A safety net behind the fast path: one indexed query on outbox_since per round.
   RELAY_INTERVAL_MS: Joi.number().integer().min(50).default(5_000),
   RELAY_GRACE_MS: Joi.number().integer().min(0).default(2_000),
+  // Every event carries the whole profile (a few KB): 100 keeps a user document far below
+  // MongoDB's 16 MB however long Kafka stays away, and no user changes a profile 100 times in one outage.
+  OUTBOX_MAX_PENDING_PER_USER: Joi.number()
+    .integer()
+    .min(1)
+    .max(1_000)
+    .default(100)
+    .description(
+      "Unpublished events one user's outbox may hold (Kafka away); a change beyond it answers 503 with Retry-After",
+    ),
   SECRET_KEY: Joi.string().min(32).required().description('HMAC key for verification codes'),
   ADMIN_TOKEN: Joi.string().min(16).required().description('Bearer token of the settings API'),
   SESSION_TTL_SECONDS: Joi.number()
@@ -181,6 +194,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
     },
     relayIntervalMs: value.RELAY_INTERVAL_MS,
     relayGraceMs: value.RELAY_GRACE_MS,
+    outboxMaxPendingPerUser: value.OUTBOX_MAX_PENDING_PER_USER,
     secretKey: value.SECRET_KEY,
     adminToken: value.ADMIN_TOKEN,
     sessionTtlSeconds: value.SESSION_TTL_SECONDS,

@@ -65,7 +65,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
   const mongo = await connectProfileDatabase(config.mongoUrl);
   const redis = connectRedis(config.redisUrl, 'profile-api');
   const subscriber = connectRedis(config.redisUrl, 'profile-api-settings');
-  const users = new UserRepository(mongo);
+  const users = new UserRepository(mongo, { outboxMaxPending: config.outboxMaxPendingPerUser });
   await prepareProfileDatabase(mongo, users);
   const avatars = new AvatarRepository(mongo);
   const settings = new SettingsStore({ connection: mongo, redis, subscriber, defaults: settingDefaults });
@@ -90,7 +90,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     config.topicDurability,
   );
   const outbox = new OutboxRepository(mongo);
-  const { published } = outboxMetrics(metrics, () => outbox.backlogSize());
+  const { published, capReached } = outboxMetrics(metrics, () => outbox.backlogSize());
   const relay = new OutboxRelay({
     outbox,
     publisher,
@@ -106,6 +106,9 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     avatars,
     settings,
     onCommitted: (event) => relay.publishSoon(event.user_id),
+    onOutboxFull: () => capReached.inc(),
+    // The background round is what drains a full outbox once Kafka is back.
+    outboxFullRetryAfterSeconds: Math.max(1, Math.ceil(config.relayIntervalMs / 1000)),
   });
   const phoneVerification = new PhoneVerificationUseCase({
     profiles,

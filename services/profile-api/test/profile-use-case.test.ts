@@ -148,6 +148,29 @@ describe('ProfileUseCase.updateProfile', () => {
     expect(committed).toEqual([]);
   });
 
+  test('when the store finds the outbox full, then outbox-full with Retry-After, counted once, and no event', async () => {
+    const users = new InMemoryUsers();
+    users.interfere = () => ({ outcome: 'outbox-full' });
+    const refused: number[] = [];
+    const profiles = new ProfileUseCase({
+      users,
+      avatars,
+      settings: settingsWith(),
+      onCommitted: () => {
+        throw new Error('nothing was committed');
+      },
+      onOutboxFull: (userId) => refused.push(userId),
+      outboxFullRetryAfterSeconds: 5,
+    });
+
+    const error = await errorOf(profiles.updateProfile(7, { first_name: 'Augusta' }, 'profile'));
+
+    expect(error.code).toBe('outbox-full');
+    expect(error.details).toEqual({ retryAfterSeconds: 5 });
+    expect(users.commits).toHaveLength(1);
+    expect(refused).toEqual([7]);
+  });
+
   test.each([
     ['a new number, validator on', true, { phone: '+905321234567' }, '+905321234567'],
     ['a new number, validator off', false, { phone: '+905321234567' }, null],

@@ -34,7 +34,9 @@ export type CommitResult =
   /** Another writer committed since `expectedVersion` was read (or the user is gone): re-read. */
   | { outcome: 'conflict' }
   /** Another user's claim holds the phone number. Nothing was written. */
-  | { outcome: 'phone-taken' };
+  | { outcome: 'phone-taken' }
+  /** The user's outbox already holds as many unpublished events as it may (Kafka is away). Nothing was written. */
+  | { outcome: 'outbox-full' };
 
 export interface Users {
   findById(id: number): Promise<User | null>;
@@ -45,7 +47,7 @@ export interface Users {
   create(user: NewUser): Promise<CreateUserResult>;
   /**
    * Applies the change, bumps the version and appends the event in one atomic step, only if the
-   * version is still `expectedVersion`.
+   * version is still `expectedVersion` and the user's outbox is below its cap of unpublished events.
    */
   commitChange(commit: ProfileCommit): Promise<CommitResult>;
   /**
