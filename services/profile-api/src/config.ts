@@ -15,6 +15,7 @@ export interface ProfileApiConfig {
   topicDurability: TopicDurability;
   relayIntervalMs: number;
   relayGraceMs: number;
+  relayBacklogConcurrency: number;
   /** Unpublished events one user's outbox may hold; a change beyond it is refused (503). */
   outboxMaxPendingPerUser: number;
   secretKey: string;
@@ -56,6 +57,7 @@ interface RawEnv {
   KAFKA_MIN_INSYNC_REPLICAS: number;
   RELAY_INTERVAL_MS: number;
   RELAY_GRACE_MS: number;
+  RELAY_BACKLOG_CONCURRENCY: number;
   OUTBOX_MAX_PENDING_PER_USER: number;
   SECRET_KEY: string;
   ADMIN_TOKEN: string;
@@ -109,6 +111,12 @@ const schema = Joi.object<RawEnv>({
   // A safety net behind the fast path: one indexed query on outbox_since per round.
   RELAY_INTERVAL_MS: Joi.number().integer().min(50).default(5_000),
   RELAY_GRACE_MS: Joi.number().integer().min(0).default(2_000),
+  RELAY_BACKLOG_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .max(64)
+    .default(8)
+    .description('Users whose backlog one relay round publishes at once, each in order under its lease'),
   // Every event carries the whole profile (a few KB): 100 keeps a user document far below
   // MongoDB's 16 MB however long Kafka stays away, and no user changes a profile 100 times in one outage.
   OUTBOX_MAX_PENDING_PER_USER: Joi.number()
@@ -194,6 +202,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
     },
     relayIntervalMs: value.RELAY_INTERVAL_MS,
     relayGraceMs: value.RELAY_GRACE_MS,
+    relayBacklogConcurrency: value.RELAY_BACKLOG_CONCURRENCY,
     outboxMaxPendingPerUser: value.OUTBOX_MAX_PENDING_PER_USER,
     secretKey: value.SECRET_KEY,
     adminToken: value.ADMIN_TOKEN,

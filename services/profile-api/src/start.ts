@@ -90,7 +90,11 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     config.topicDurability,
   );
   const outbox = new OutboxRepository(mongo);
-  const { published, capReached } = outboxMetrics(metrics, () => outbox.backlogSize());
+  const { published, capReached } = outboxMetrics(
+    metrics,
+    () => outbox.backlogSize(),
+    () => outbox.oldestPendingSince(),
+  );
   const relay = new OutboxRelay({
     outbox,
     publisher,
@@ -99,6 +103,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     logger,
     intervalMs: config.relayIntervalMs,
     graceMs: config.relayGraceMs,
+    backlogConcurrency: config.relayBacklogConcurrency,
     onPublished: (count) => published.inc(count),
   });
   const profiles = new ProfileUseCase({

@@ -67,6 +67,8 @@ export interface Outbox {
   eventsOf(userId: number): Promise<ProfileUpdatedEvent[]>;
   /** Removes these events from the user's outbox; events appended meanwhile stay. */
   removePublished(userId: number, eventIds: string[]): Promise<void>;
+  /** When the oldest unpublished event of any user was written; undefined when none is pending. */
+  oldestPendingSince(): Promise<Date | undefined>;
 }
 
 export interface EventPublisher {
@@ -75,9 +77,12 @@ export interface EventPublisher {
   publish(events: ProfileUpdatedEvent[]): Promise<void>;
 }
 
+/** The code of the AppError a Lease rejects with when another holder keeps the key past the wait. */
+export const LEASE_TIMEOUT = 'lease-timeout';
+
 /**
  * Mutual exclusion per key across every replica, for a bounded time: a holder that outlives the
- * lease (or crashes) loses it.
+ * lease (or crashes) loses it. A caller that cannot take it within the wait gets LEASE_TIMEOUT.
  */
 export interface Lease {
   withLease<T>(key: string, critical: () => Promise<T>): Promise<T>;
