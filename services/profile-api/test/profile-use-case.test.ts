@@ -37,6 +37,9 @@ class InMemoryUsers implements Users {
   async findByEmail() {
     return null;
   }
+  async idsAfter(after: number | undefined) {
+    return after === undefined || after < this.user.id ? [this.user.id] : [];
+  }
   async isPhoneHeldByAnother() {
     return false;
   }

@@ -110,6 +110,17 @@ export class UserRepository implements Users {
     return result.modifiedCount === 1;
   }
 
+  /** Pages by `_id` (the id as a string, so in string order), served by the `_id` index. */
+  async idsAfter(after: number | undefined, limit: number): Promise<number[]> {
+    const filter = after === undefined ? {} : { _id: trusted({ $gt: userKey(after) }) };
+    const documents = await this.users
+      .find(filter, { _id: 1 })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<{ _id: string }[]>();
+    return documents.map((document) => Number(document._id));
+  }
+
   async isPhoneHeldByAnother(phone: string, userId: number): Promise<boolean> {
     // trusted(): our own operator, exempt from the sanitizeFilter that guards user input.
     return (await this.users.exists({ phone, _id: trusted({ $ne: userKey(userId) }) })) !== null;

@@ -43,6 +43,11 @@ export interface Users {
   findByEmail(email: string): Promise<User | null>;
   /** Whether another user's profile shows this number, claimed or not. */
   isPhoneHeldByAnother(phone: string, userId: number): Promise<boolean>;
+  /**
+   * Up to `limit` user ids following `after` (from the start when undefined), in the store's own
+   * order: paging through them visits every user that exists throughout, once.
+   */
+  idsAfter(after: number | undefined, limit: number): Promise<number[]>;
   /** A fresh id, and the email unique ignoring case (decided by the store, atomically). */
   create(user: NewUser): Promise<CreateUserResult>;
   /**
