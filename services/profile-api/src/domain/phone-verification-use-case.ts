@@ -4,13 +4,13 @@ import type { PhoneVerifications, SettingsReader, SmsSender } from './ports.ts';
 import type { ProfileUseCase } from './profile-use-case.ts';
 import type { ValidatedProfileInput } from './profile-schema.ts';
 import type { Throttler } from './throttler.ts';
-import type { ProfileChanges, User } from './user.ts';
+import type { Profile, ProfileChanges } from './user.ts';
 
 const MAX_WRONG_CODES = 5;
 const RESEND_INTERVAL_SECONDS = 60;
 
 /** The change applied, or a code sent to confirm it (a new number, or a resend). */
-export type LoyaltyUpdateResult = { outcome: 'updated'; user: User } | { outcome: 'code-sent' };
+export type LoyaltyUpdateResult = { outcome: 'updated'; user: Profile } | { outcome: 'code-sent' };
 
 export interface PhoneVerificationDeps {
   profiles: ProfileUseCase;
@@ -63,7 +63,7 @@ export class PhoneVerificationUseCase {
     };
   }
 
-  private async startVerification(user: User, changes: ProfileChanges): Promise<void> {
+  private async startVerification(user: Profile, changes: ProfileChanges): Promise<void> {
     // Everything but the code is checked now, so the code confirms a change that will apply.
     await this.deps.profiles.checkChange(user, changes);
     const phone = changes.phone!;
@@ -100,7 +100,7 @@ export class PhoneVerificationUseCase {
     }
   }
 
-  private async confirm(user: User, input: ValidatedProfileInput): Promise<User> {
+  private async confirm(user: Profile, input: ValidatedProfileInput): Promise<Profile> {
     const { store, profiles } = this.deps;
     const pending = await store.findPending(user.id);
     if (!pending) throw fieldError('code', 'The verification code has expired. Request a new one.');

@@ -4,7 +4,7 @@
  */
 import type { ProfileUpdatedEvent } from '@app/events';
 import type { SettingKey, Settings } from '@app/settings';
-import type { ProfileChanges, User } from './user.ts';
+import type { Profile, ProfileChanges, User } from './user.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Users
@@ -30,7 +30,7 @@ export interface ProfileCommit {
 }
 
 export type CommitResult =
-  | { outcome: 'committed'; user: User }
+  | { outcome: 'committed'; user: Profile }
   /** Another writer committed since `expectedVersion` was read (or the user is gone): re-read. */
   | { outcome: 'conflict' }
   /** Another user's claim holds the phone number. Nothing was written. */
@@ -39,7 +39,7 @@ export type CommitResult =
   | { outcome: 'outbox-full' };
 
 export interface Users {
-  findById(id: number): Promise<User | null>;
+  findById(id: number): Promise<Profile | null>;
   findByEmail(email: string): Promise<User | null>;
   /** Whether another user's profile shows this number, claimed or not. */
   isPhoneHeldByAnother(phone: string, userId: number): Promise<boolean>;

@@ -16,7 +16,7 @@ import {
 } from './errors.ts';
 import type { Avatars, SettingsReader, Users } from './ports.ts';
 import { toSnapshot } from './profile-representation.ts';
-import { PROFILE_FIELDS, type ProfileChanges, type ProfileField, type User } from './user.ts';
+import { PROFILE_FIELDS, type Profile, type ProfileChanges, type ProfileField } from './user.ts';
 
 /** Optimistic commits per change before giving up with `update-contention` (a 409). */
 export const MAX_COMMIT_ATTEMPTS = 12;
@@ -62,7 +62,7 @@ export class ProfileUseCase {
     this.deps = deps;
   }
 
-  async getProfile(userId: number): Promise<User> {
+  async getProfile(userId: number): Promise<Profile> {
     const user = await this.deps.users.findById(userId);
     if (!user) throw notAuthenticated();
     return user;
@@ -76,7 +76,7 @@ export class ProfileUseCase {
   }
 
   /** Every rule that needs the stored profile; throws the DRF-shaped 400 a client can act on. */
-  async checkChange(user: User, changes: ProfileChanges): Promise<ProfileField[]> {
+  async checkChange(user: Profile, changes: ProfileChanges): Promise<ProfileField[]> {
     const next = { ...user, ...changes };
     const errors: FieldErrors = {};
     for (const field of await this.deps.settings.get('USER_REQUIRED_FIELDS')) {
@@ -103,14 +103,18 @@ export class ProfileUseCase {
    * validator is off or the number is removed), so of two users claiming one number at once
    * exactly one commits and the other gets the 400 on phone.
    */
-  async updateProfile(userId: number, changes: ProfileChanges, source: ProfileUpdateSource): Promise<User> {
+  async updateProfile(
+    userId: number,
+    changes: ProfileChanges,
+    source: ProfileUpdateSource,
+  ): Promise<Profile> {
     const backoff = this.deps.backoff ?? jitteredBackoff;
     for (let attempt = 1; ; attempt += 1) {
       const user = await this.getProfile(userId);
       const changed = await this.checkChange(user, changes);
       if (changed.length === 0) return user;
 
-      const next: User = { ...user, ...changes, version: user.version + 1 };
+      const next: Profile = { ...user, ...changes, version: user.version + 1 };
       const event: ProfileUpdatedEvent = {
         event_id: randomUUID(),
         type: PROFILE_UPDATED,
