@@ -8,9 +8,11 @@ import { connectRedis } from '@app/datastores';
 import { createKafka } from '@app/kafka';
 import { createLogger } from '@app/service-kit';
 import { readConfig } from '../config.ts';
+import { CachedUsers } from '../data-access/cached-users.ts';
 import { KafkaEventPublisher } from '../data-access/kafka-event-publisher.ts';
 import { connectProfileDatabase } from '../data-access/mongo.ts';
 import { OutboxRepository } from '../data-access/outbox-repository.ts';
+import { ProfileCache } from '../data-access/profile-cache.ts';
 import { RedisLease } from '../data-access/redis-lease.ts';
 import { UserRepository } from '../data-access/user-repository.ts';
 import { OutboxRelay } from '../domain/outbox-relay.ts';
@@ -104,7 +106,11 @@ async function main(): Promise<number> {
     );
     if (!kafkaUp) console.log(`Kafka (${config.kafkaBrokers}) is unreachable: events are left for the relay`);
     const resync = new ResyncUseCase({
-      users: new UserRepository(mongo, { outboxMaxPending: config.outboxMaxPendingPerUser }),
+      // Through profile-api's profile cache, so its copy moves to the resynced version as after any commit.
+      users: new CachedUsers(
+        new UserRepository(mongo, { outboxMaxPending: config.outboxMaxPendingPerUser }),
+        new ProfileCache(redis, config.profileCacheTtlSeconds),
+      ),
       publishOutbox: (id) => (kafkaUp ? relay.flush(id) : Promise.resolve(0)),
     });
 
