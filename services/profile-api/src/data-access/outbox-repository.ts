@@ -35,6 +35,15 @@ export class OutboxRepository implements Outbox {
     return document?.outbox ?? [];
   }
 
+  /** One index entry: the smallest `outbox_since`, which is each user's oldest unpublished event. */
+  async oldestPendingSince(): Promise<Date | undefined> {
+    const oldest = await this.users
+      .findOne({ outbox_since: trusted({ $exists: true }) }, { _id: 0, outbox_since: 1 })
+      .sort({ outbox_since: 1 })
+      .lean<Pick<UserDocument, 'outbox_since'>>();
+    return oldest?.outbox_since ?? undefined;
+  }
+
   async backlogSize(): Promise<number> {
     return this.users.countDocuments({ outbox_since: trusted({ $exists: true }) });
   }
