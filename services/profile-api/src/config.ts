@@ -159,7 +159,7 @@ const schema = Joi.object<RawEnv>({
     .integer()
     .min(1)
     .max(10_000)
-    .default(32)
+    .default(256)
     .description('State-changing requests handled at once by one process; more wait their turn'),
   WRITE_QUEUE_MAX_WAIT_MS: Joi.number()
     .integer()
