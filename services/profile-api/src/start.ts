@@ -9,6 +9,7 @@ import {
 } from '@app/service-kit';
 import { createKafka } from '@app/kafka';
 import { SettingsStore, settingDefaultsFromEnv } from '@app/settings';
+import { flushTelemetry, shutdownTelemetry } from '@app/telemetry';
 import { readConfig, type ProfileApiConfig } from './config.ts';
 import { AvatarRepository } from './data-access/avatar-repository.ts';
 import { connectProfileDatabase } from './data-access/mongo.ts';
@@ -143,6 +144,8 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
       smsGateway.shutdown?.();
       await Promise.allSettled([redis.quit(), subscriber.quit(), mongo.close()]);
       logger.info('profile-api stopped');
+      // Spans of the last requests and publishes are still buffered: export them before exit.
+      await flushTelemetry();
     },
   };
 }
@@ -162,7 +165,7 @@ if (isMainModule()) {
       installProcessHandlers(
         createErrorFunnel(api.logger, () => undefined),
         api.logger,
-        () => api.stop(),
+        () => api.stop().finally(shutdownTelemetry),
       ),
     )
     .catch((error: unknown) => {
