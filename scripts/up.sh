@@ -16,7 +16,8 @@ load_image_env
 log "building the service images and starting the stack"
 docker compose up -d --build --wait
 
-api=http://localhost:8080
+api=http://localhost:${HOST_API_PORT:-8080}
+management=http://localhost:${HOST_MANAGEMENT_PORT:-9080}
 # A token set in the environment is the operator's: not echoed. The development default is.
 admin_token="local-admin-token (the development default)"
 [ -z "${ADMIN_TOKEN:-}" ] || admin_token="the one in \$ADMIN_TOKEN"
@@ -25,12 +26,12 @@ cat <<INFO
 Stack up in $((SECONDS - started)) s ($(docker compose ps --format '{{.Service}}' | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')).
   API            $api
   API reference  $api/docs   (OpenAPI document: $api/openapi.json)
-  Metrics        $api/metrics
+  Management     $management   (127.0.0.1 only: /metrics, /admin/settings/{key}; 404 on the API port)
   provider-sim   http://localhost:8090   (SMS sent: http://localhost:8090/sms/messages)
   Kafka          localhost:9092
   Demo login     demo@example.com / demo password
                  curl -c jar -H 'content-type: application/json' $api/users/login/ \\
                    -d '{"email":"demo@example.com","password":"demo password"}'
-  Admin token    $admin_token   (Authorization: Bearer ... on /admin/settings/{key})
+  Admin token    $admin_token   (Authorization: Bearer ... on $management/admin/settings/{key})
 Logs: docker compose logs -f [service]. Stop: bash scripts/down.sh [--volumes]
 INFO

@@ -124,6 +124,15 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
       const [init] = await current.containers('init');
       expect(await current.inspect(init!)).toMatchObject({ status: 'exited', exitCode: 0 });
       expect((await fetch(`${current.apiUrl}/readyz`)).status).toBe(200);
+      // Operators' endpoints only on the management port (MANAGEMENT_PORT in docker-compose.yml).
+      expect((await fetch(`${current.apiUrl}/metrics`)).status).toBe(404);
+      expect((await fetch(`${current.managementUrl}/metrics`)).status).toBe(200);
+      const loyalty = await fetch(`${current.managementUrl}/admin/settings/CUSTOMER_LOYALTY_CARD_SERVICE`, {
+        headers: { authorization: `Bearer ${process.env.ADMIN_TOKEN || 'local-admin-token'}` },
+      });
+      expect(loyalty.status).toBe(200);
+      // What init seeded through the management port, with the provider-sim key answered masked.
+      expect(await loyalty.json()).toMatchObject({ value: { enabled: true, api_key: '****' } });
       // What init seeded: the demo user can log in.
       const demo = await new ApiClient(current.apiUrl).post('/users/login/', {
         email: 'demo@example.com',

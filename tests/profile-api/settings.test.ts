@@ -63,6 +63,78 @@ describe('profile-api: live settings', () => {
     expect(missing.body).toEqual({ value: ['This field is required.'] });
   });
 
+  test('when the loyalty setting is read, then its api_key is masked to its last 4 characters, in the PUT answer too', async () => {
+    const admin = harness.admin();
+    const value = {
+      enabled: false,
+      base_url: 'https://loyalty.example.com',
+      api_key: 'live-key-0123456789-abcd',
+      timeout_ms: 2_000,
+      sync_all_updates: false,
+    };
+
+    const written = await admin.put(
+      '/admin/settings/CUSTOMER_LOYALTY_CARD_SERVICE',
+      { value },
+      { headers: bearer },
+    );
+    const read = await admin.get('/admin/settings/CUSTOMER_LOYALTY_CARD_SERVICE', { headers: bearer });
+
+    expect(written.status).toBe(200);
+    expect(written.body).toEqual({
+      key: 'CUSTOMER_LOYALTY_CARD_SERVICE',
+      value: { ...value, api_key: '****abcd' },
+    });
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(written.body);
+    expect(JSON.stringify(read.body)).not.toContain('0123456789');
+  });
+
+  test('when the masked value read is sent back with another field changed, then the key is kept; a new key replaces it', async () => {
+    const admin = harness.admin();
+    const path = '/admin/settings/CUSTOMER_LOYALTY_CARD_SERVICE';
+    const original = 'original-key-0000-1111';
+    await admin.put(
+      path,
+      {
+        value: {
+          enabled: false,
+          base_url: 'https://loyalty.example.com',
+          api_key: original,
+          timeout_ms: 2_000,
+          sync_all_updates: false,
+        },
+      },
+      { headers: bearer },
+    );
+    const read = (await admin.get(path, { headers: bearer })).body.value as Record<string, unknown>;
+
+    const edited = await admin.put(path, { value: { ...read, timeout_ms: 4_000 } }, { headers: bearer });
+    const stored = (await harness.storedDocument('settings', 'CUSTOMER_LOYALTY_CARD_SERVICE'))?.value;
+    const foreignMask = await admin.put(
+      path,
+      { value: { ...read, api_key: '****9999' } },
+      { headers: bearer },
+    );
+    const rotated = await admin.put(
+      path,
+      { value: { ...read, api_key: 'rotated-key-2222-3333' } },
+      { headers: bearer },
+    );
+
+    expect(edited.status).toBe(200);
+    expect(edited.body.value).toMatchObject({ api_key: '****1111', timeout_ms: 4_000 });
+    expect(stored).toMatchObject({ api_key: original, timeout_ms: 4_000 });
+    expect(foreignMask.status).toBe(400);
+    expect(foreignMask.body).toEqual({
+      value: ['"api_key" is masked: send the real key, or the current mask exactly as read to keep the key'],
+    });
+    expect(rotated.body.value).toMatchObject({ api_key: '****3333' });
+    expect((await harness.storedDocument('settings', 'CUSTOMER_LOYALTY_CARD_SERVICE'))?.value).toMatchObject({
+      api_key: 'rotated-key-2222-3333',
+    });
+  });
+
   test('when a setting changes on one replica, then another replica applies it within 2 s without restart', async () => {
     const replica = await harness.startReplica();
     const { client } = await harness.signUp();
@@ -82,7 +154,7 @@ describe('profile-api: live settings', () => {
       );
       expect(Date.now() - changedAt).toBeLessThanOrEqual(2_000);
       expect(rejected.body).toEqual({ date_of_birth: ['This field is required.'] });
-      const read = await new ApiClient(replica.url).get('/admin/settings/USER_REQUIRED_FIELDS', {
+      const read = await new ApiClient(replica.managementUrl).get('/admin/settings/USER_REQUIRED_FIELDS', {
         headers: bearer,
       });
       expect(read.body).toEqual({ key: 'USER_REQUIRED_FIELDS', value: ['date_of_birth'] });

@@ -70,6 +70,8 @@ export interface ComposeStack {
   /** `up --detach --build --wait`; its result, never a throw, so the caller can report and take down. */
   up(): Promise<CommandResult>;
   apiUrl: string;
+  /** profile-api's management port: /admin/* and /metrics (404 on apiUrl). */
+  managementUrl: string;
   providerUrl: string;
   /** Runs `docker compose -p <project> -f docker-compose.yml <args>` with the stack's environment. */
   compose(args: string[], timeoutMs?: number): Promise<CommandResult>;
@@ -105,11 +107,12 @@ export async function createComposeStack({
   waitTimeoutSeconds = 300,
 }: ComposeStackOptions = {}): Promise<ComposeStack> {
   const projectName = `${projectPrefix}-${randomUUID().slice(0, 8)}`;
-  const [apiPort, providerPort, kafkaPort] = await distinctFreePorts(3);
+  const [apiPort, managementPort, providerPort, kafkaPort] = await distinctFreePorts(4);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...imageEnvironment(),
     HOST_API_PORT: String(apiPort),
+    HOST_MANAGEMENT_PORT: String(managementPort),
     HOST_PROVIDER_SIM_PORT: String(providerPort),
     HOST_KAFKA_PORT: String(kafkaPort),
   };
@@ -130,6 +133,7 @@ export async function createComposeStack({
   const stack: ComposeStack = {
     projectName,
     apiUrl: `http://127.0.0.1:${apiPort}`,
+    managementUrl: `http://127.0.0.1:${managementPort}`,
     providerUrl: `http://127.0.0.1:${providerPort}`,
     up: () =>
       compose(

@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import mongoose, { type Connection } from 'mongoose';
+import { mongoClientOptions } from '@app/datastores';
 import { startProfileApi, type ProfileApi } from '@app/profile-api';
 import { startProviderSim, type RunningProviderSim } from '@app/provider-sim';
 import { ApiClient } from './api-client.ts';
@@ -12,12 +14,20 @@ export interface ProfileApiHarness {
   /** A second profile-api replica on the same database and Redis. */
   startReplica(): Promise<ProfileApi>;
   client(): ApiClient;
+  /** A client of the admin API: on the management port when the suite set MANAGEMENT_PORT. */
   admin(): ApiClient;
   /** Registers and logs in a new user; the client holds its session and CSRF cookies. */
   signUp(
     overrides?: Record<string, unknown>,
   ): Promise<{ client: ApiClient; email: string; password: string }>;
   setSetting(key: string, value: unknown): Promise<void>;
+  /**
+   * A document as the suite's database holds it, read over a connection of the test's own: for what
+   * the API never answers (a stored secret, a password hash).
+   */
+  storedDocument(collection: string, id: string): Promise<Record<string, unknown> | null>;
+  /** The suite's database over the test's own connection (closed by stop()), to plant state. */
+  database(): Promise<Connection>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +74,7 @@ export async function startProfileApiHarness(
   const api = await startProfileApi(apiEnv);
   const replicas: ProfileApi[] = [];
   let userCounter = 0;
+  let ownConnection: Promise<Connection> | undefined;
 
   const harness: ProfileApiHarness = {
     api,
@@ -74,7 +85,7 @@ export async function startProfileApiHarness(
       return replica;
     },
     client: () => new ApiClient(api.url),
-    admin: () => new ApiClient(api.url),
+    admin: () => new ApiClient(api.managementUrl),
     async signUp(overrides = {}) {
       userCounter += 1;
       const email = `user${userCounter}.${Date.now()}@example.com`;
@@ -100,7 +111,13 @@ export async function startProfileApiHarness(
         .put(`/admin/settings/${key}`, { value }, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       if (response.status !== 200) throw new Error(`setting ${key} failed: ${JSON.stringify(response.body)}`);
     },
+    database: () =>
+      (ownConnection ??= mongoose.createConnection(apiEnv.MONGO_URL!, mongoClientOptions()).asPromise()),
+    async storedDocument(collection, id) {
+      return (await harness.database()).collection<{ _id: string }>(collection).findOne({ _id: id });
+    },
     async stop() {
+      if (ownConnection) await (await ownConnection).close();
       await Promise.all(replicas.map((replica) => replica.stop()));
       await api.stop();
       await sim.close();

@@ -1,3 +1,3 @@
 export { createKafka, parseBrokers, type KafkaClientOptions } from './client.ts';
 export { createIdempotentProducer } from './producer.ts';
-export { ensureTopics, type TopicSpec } from './topics.ts';
+export { DEV_TOPIC_DURABILITY, ensureTopics, type TopicDurability, type TopicSpec } from './topics.ts';

@@ -3,30 +3,62 @@ import type { Admin, Kafka } from 'kafkajs';
 export interface TopicSpec {
   topic: string;
   numPartitions: number;
-  replicationFactor?: number;
   configEntries?: { name: string; value: string }[];
 }
 
 /**
- * Creates missing topics and waits until every partition has a leader: producing right after
- * createTopics otherwise fails with LEADER_NOT_AVAILABLE (kafkajs#1008).
+ * How many brokers hold each partition and how many of them must have a write before acks=all
+ * answers. 1/1 suits the single-broker development stack; a production cluster wants 3/2 so one
+ * broker can fail without losing an acknowledged event or refusing writes.
  */
-export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
+export interface TopicDurability {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+export const DEV_TOPIC_DURABILITY: TopicDurability = { replicationFactor: 1, minInsyncReplicas: 1 };
+
+/**
+ * Creates missing topics with the given durability and waits until every partition has a leader:
+ * producing right after createTopics otherwise fails with LEADER_NOT_AVAILABLE (kafkajs#1008).
+ * Topics that exist already are left as they are (their replication is an operator's decision).
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  specs: TopicSpec[],
+  durability: TopicDurability = DEV_TOPIC_DURABILITY,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((spec) => !existing.has(spec.topic));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((spec) => ({
-          topic: spec.topic,
-          numPartitions: spec.numPartitions,
-          replicationFactor: spec.replicationFactor ?? 1,
-          configEntries: spec.configEntries,
-        })),
-      });
+      await admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: missing.map((spec) => ({
+            topic: spec.topic,
+            numPartitions: spec.numPartitions,
+            replicationFactor: durability.replicationFactor,
+            configEntries: [
+              { name: 'min.insync.replicas', value: String(durability.minInsyncReplicas) },
+              ...(spec.configEntries ?? []),
+            ],
+          })),
+        })
+        .catch((error: unknown) => {
+          // kafkajs says only "Topic creation errors"; the broker's reasons are in `errors`.
+          const { errors } = error as { errors?: unknown[] };
+          const reasons = (errors ?? [error])
+            .map((reason) => (reason instanceof Error ? reason.message : String(reason)))
+            .join('; ');
+          throw new Error(
+            `creating ${missing.map((spec) => spec.topic).join(', ')} with replication factor ` +
+              `${durability.replicationFactor} and min.insync.replicas ${durability.minInsyncReplicas} failed: ${reasons}`,
+            { cause: error },
+          );
+        });
     }
     await waitForLeaders(admin, specs);
   } finally {

@@ -12,4 +12,5 @@ export {
   type Settings,
   type ThrottleScope,
 } from './setting-schemas.ts';
+export { MASK, maskSecret, maskSecrets, restoreMaskedSecrets } from './secret-masking.ts';
 export { SettingValidationError, SettingsStore, type SettingsStoreOptions } from './settings-store.ts';

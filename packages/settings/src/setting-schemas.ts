@@ -46,7 +46,16 @@ export const settingSchemas: { [K in SettingKey]: Joi.Schema<Settings[K]> } = {
       .uri({ scheme: ['http', 'https'] })
       .required()
       .when('enabled', { is: false, then: Joi.allow('') }),
-    api_key: Joi.string().allow('').max(500).required(),
+    // Never a masked value ("****..." as GET answers it): that would replace the key with its mask.
+    api_key: Joi.string()
+      .allow('')
+      .max(500)
+      .pattern(/^(?!\*{4})/)
+      .required()
+      .messages({
+        'string.pattern.base':
+          '"api_key" is masked: send the real key, or the current mask exactly as read to keep the key',
+      }),
     timeout_ms: Joi.number().strict().integer().min(50).max(60_000).required(),
     sync_all_updates: Joi.boolean().strict().required(),
   }),

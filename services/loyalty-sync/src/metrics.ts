@@ -7,6 +7,7 @@ export interface LoyaltySyncMetrics {
   registry: Registry;
   providerCalls: Counter<'outcome'>;
   providerCallSeconds: Histogram<'outcome'>;
+  providerAuthFailures: Counter;
   breakerState: Gauge;
   breakerTransitions: Counter<'state'>;
   eventsApplied: Counter<'result'>;
@@ -21,6 +22,8 @@ export interface LoyaltySyncMetrics {
 export interface MetricSources {
   /** Partitions this consumer holds paused right now. */
   pausedPartitions: () => number;
+  /** The provider refuses our API key right now (delivery paused on it). */
+  authBlocked: () => boolean;
   /** The live setting as this process sees it (collected at scrape time). */
   loyaltySetting: () => Promise<{ enabled: boolean; sync_all_updates: boolean }>;
 }
@@ -43,6 +46,20 @@ export function createLoyaltySyncMetrics(sources: MetricSources): LoyaltySyncMet
     labelNames: ['outcome'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
+  });
+  // Alert on these: unlike an outage, a refused key does not heal by itself.
+  const providerAuthFailures = new Counter({
+    name: 'loyalty_sync_provider_auth_failures_total',
+    help: 'Calls the loyalty card service answered 401/403 (API key refused); delivery pauses on them',
+    registers,
+  });
+  new Gauge({
+    name: 'loyalty_sync_provider_auth_blocked',
+    help: '1 while the loyalty card service refuses the API key and delivery waits for a working one',
+    registers,
+    collect() {
+      this.set(sources.authBlocked() ? 1 : 0);
+    },
   });
   const breakerState = new Gauge({
     name: 'loyalty_sync_breaker_state',
@@ -110,6 +127,7 @@ export function createLoyaltySyncMetrics(sources: MetricSources): LoyaltySyncMet
     registry,
     providerCalls,
     providerCallSeconds,
+    providerAuthFailures,
     breakerState,
     breakerTransitions,
     eventsApplied,
@@ -120,6 +138,7 @@ export function createLoyaltySyncMetrics(sources: MetricSources): LoyaltySyncMet
     consumerLag,
     recordCall(outcome, seconds) {
       providerCalls.inc({ outcome });
+      if (outcome === 'unauthorized') providerAuthFailures.inc();
       providerCallSeconds.observe({ outcome }, seconds);
     },
   };

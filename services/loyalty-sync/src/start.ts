@@ -69,17 +69,26 @@ export async function startLoyaltySync(
     const loyaltySetting = () => settings.get('CUSTOMER_LOYALTY_CARD_SERVICE');
 
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId, logger });
-    await ensureTopics(kafka, [
-      { topic: config.profileEventsTopic, numPartitions: config.topicPartitions },
-      { topic: config.deadLetterTopic, numPartitions: config.topicPartitions },
-    ]);
+    await ensureTopics(
+      kafka,
+      [
+        { topic: config.profileEventsTopic, numPartitions: config.topicPartitions },
+        { topic: config.deadLetterTopic, numPartitions: config.topicPartitions },
+      ],
+      config.topicDurability,
+    );
     const producer: Producer = createIdempotentProducer(kafka);
     await producer.connect();
     cleanups.push(() => producer.disconnect());
 
     // The consumer needs the metrics and the metrics read the consumer's paused partitions.
     let pausedPartitions = () => 0;
-    const metrics = createLoyaltySyncMetrics({ pausedPartitions: () => pausedPartitions(), loyaltySetting });
+    let authBlocked = () => false;
+    const metrics = createLoyaltySyncMetrics({
+      pausedPartitions: () => pausedPartitions(),
+      authBlocked: () => authBlocked(),
+      loyaltySetting,
+    });
     const client: LoyaltyCardClient = createLoyaltyCardClient({
       breaker: config.breaker,
       maxConnections: config.maxInFlight,
@@ -87,6 +96,7 @@ export async function startLoyaltySync(
       onCall: (outcome, seconds) => metrics.recordCall(outcome, seconds),
     });
     cleanups.push(async () => client.shutdown());
+    authBlocked = () => client.authBlocked();
     const useCase = new SyncUseCase({
       loyaltySetting,
       applied: new AppliedVersionStore(redis, {

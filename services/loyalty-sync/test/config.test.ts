@@ -15,6 +15,7 @@ describe('loyalty-sync configuration', () => {
       redisUrl: required.REDIS_URL,
       profileEventsTopic: 'profile.events.v1',
       topicPartitions: 12,
+      topicDurability: { replicationFactor: 1, minInsyncReplicas: 1 },
       consumerGroup: 'loyalty-sync',
       fromBeginning: true,
       deadLetterTopic: 'profile.events.v1.loyalty-sync.dlq',
@@ -61,6 +62,16 @@ describe('loyalty-sync configuration', () => {
     );
     expect(() => readConfig({ ...required, BREAKER_VOLUME_THRESHOLD: '0' })).toThrow(
       /greater than or equal to 1/,
+    );
+  });
+
+  test('when the topics need replicas, then replication factor and min.insync.replicas are read, the latter never above the former', () => {
+    expect(
+      readConfig({ ...required, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' })
+        .topicDurability,
+    ).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(() => readConfig({ ...required, KAFKA_MIN_INSYNC_REPLICAS: '2' })).toThrow(
+      '"KAFKA_MIN_INSYNC_REPLICAS" must not exceed KAFKA_REPLICATION_FACTOR',
     );
   });
 

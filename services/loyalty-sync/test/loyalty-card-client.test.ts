@@ -149,7 +149,7 @@ describe('loyalty card client', () => {
   });
 
   test('when the provider refuses requests with 4xx, then they are rejected and the circuit stays closed', async () => {
-    for (const status of [400, 401, 404, 422, 400, 400]) {
+    for (const status of [400, 404, 409, 422, 400, 400]) {
       provider.answer({ status });
       const error = await failure(client.putCustomer(call()));
       expect(error).toBeInstanceOf(LoyaltyCallError);
@@ -157,6 +157,46 @@ describe('loyalty card client', () => {
     }
     expect(client.state()).toBe('closed');
     expect(states).toEqual([]);
+  });
+
+  test.each([401, 403])(
+    'when the provider answers %i (API key refused), then the circuit opens at once and the call is unavailable, not rejected',
+    async (status) => {
+      provider.answer({ status });
+
+      const refused = await failure(client.putCustomer(call()));
+      const next = await failure(client.putCustomer(call()));
+
+      expect({ kind: refused.kind, status: refused.status }).toEqual({ kind: 'unavailable', status });
+      expect(refused.message).toBe(`loyalty card service answered ${status}: the API key was refused`);
+      expect(client.state()).toBe('open');
+      expect(client.authBlocked()).toBe(true);
+      expect(next.kind).toBe('unavailable');
+      expect(provider.received).toHaveLength(1);
+      expect(outcomes).toEqual(['unauthorized', 'circuit-open']);
+      // Not an answer that served anyone: a provider refusing the key looks down, not healthy.
+      expect(client.answeredSince(0)).toBe(false);
+    },
+  );
+
+  test('when the key is still refused at the half-open trial, then the circuit opens again; once it is accepted, the circuit closes and the block clears', async () => {
+    const halfOpen = () =>
+      new Promise<void>((resolve) => client.onStateChange((state) => state === 'half-open' && resolve()));
+    provider.answer({ status: 401 });
+    await failure(client.putCustomer(call()));
+
+    await halfOpen();
+    expect((await failure(client.putCustomer(call()))).kind).toBe('unavailable');
+    expect(client.state()).toBe('open');
+    expect(client.authBlocked()).toBe(true);
+
+    provider.answer({ status: 200, body: { applied: true } });
+    await halfOpen();
+    expect(await client.putCustomer(call({ apiKey: 'rotated-key' }))).toBe('applied');
+    expect(client.state()).toBe('closed');
+    expect(client.authBlocked()).toBe(false);
+    expect(states).toEqual(['open', 'half-open', 'open', 'half-open', 'closed']);
+    expect(provider.received.at(-1)?.headers.authorization).toBe('Bearer rotated-key');
   });
 
   test('when the provider answers 408, 429 or 5xx, then the attempt is retryable', async () => {

@@ -104,6 +104,7 @@ function setUp(
     },
     metrics: createLoyaltySyncMetrics({
       pausedPartitions: () => fake.paused.size,
+      authBlocked: () => false,
       loyaltySetting: async () => ({ enabled: true, sync_all_updates: false }),
     }),
     logger: createLogger('consumer-test', { level: 'silent' }),

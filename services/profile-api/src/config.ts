@@ -1,14 +1,18 @@
 import Joi from 'joi';
+import type { TopicDurability } from '@app/kafka';
 import { loadConfig } from '@app/service-kit';
 
 export interface ProfileApiConfig {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;
   port: number;
+  /** Where /admin/* and /metrics are served when they are kept off the public port. */
+  management: { host: string; port: number } | undefined;
   mongoUrl: string;
   redisUrl: string;
   kafkaBrokers: string;
   profileEventsTopic: string;
+  topicDurability: TopicDurability;
   relayIntervalMs: number;
   relayGraceMs: number;
   secretKey: string;
@@ -19,10 +23,12 @@ export interface ProfileApiConfig {
   defaultLanguageCode: string;
   defaultPhoneRegion: string;
   smsGateway: 'http' | 'log';
+  allowLogSmsGateway: boolean;
   smsGatewayUrl: string | undefined;
   smsTimeoutMs: number;
   trustProxy: boolean;
   admission: { concurrency: number; maxWaitMs: number };
+  shutdownTimeoutMs: number;
   logLevel: string;
 }
 
@@ -38,10 +44,14 @@ interface RawEnv {
   NODE_ENV: ProfileApiConfig['nodeEnv'];
   HOST: string;
   PORT: number;
+  MANAGEMENT_PORT?: number;
+  MANAGEMENT_HOST: string;
   MONGO_URL: string;
   REDIS_URL: string;
   KAFKA_BROKERS: string;
   PROFILE_EVENTS_TOPIC: string;
+  KAFKA_REPLICATION_FACTOR: number;
+  KAFKA_MIN_INSYNC_REPLICAS: number;
   RELAY_INTERVAL_MS: number;
   RELAY_GRACE_MS: number;
   SECRET_KEY: string;
@@ -52,11 +62,13 @@ interface RawEnv {
   DEFAULT_LANGUAGE_CODE: string;
   DEFAULT_PHONE_REGION: string;
   SMS_GATEWAY: ProfileApiConfig['smsGateway'];
+  ALLOW_LOG_SMS_GATEWAY: boolean;
   SMS_GATEWAY_URL?: string;
   SMS_TIMEOUT_MS: number;
   TRUST_PROXY: boolean;
   WRITE_CONCURRENCY: number;
   WRITE_QUEUE_MAX_WAIT_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
   LOG_LEVEL: string;
 }
 
@@ -64,6 +76,12 @@ const schema = Joi.object<RawEnv>({
   NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
   HOST: Joi.string().default('0.0.0.0'),
   PORT: Joi.number().port().default(8080),
+  MANAGEMENT_PORT: Joi.number()
+    .port()
+    .description(
+      'When set, /admin/* and /metrics are served only on this port (0: any free one) and answer 404 on PORT',
+    ),
+  MANAGEMENT_HOST: Joi.string().default(Joi.ref('HOST')).description('Interface of the management port'),
   MONGO_URL: Joi.string()
     .uri({ scheme: ['mongodb', 'mongodb+srv'] })
     .required(),
@@ -72,6 +90,19 @@ const schema = Joi.object<RawEnv>({
     .required(),
   KAFKA_BROKERS: Joi.string().default('localhost:9092'),
   PROFILE_EVENTS_TOPIC: Joi.string().default('profile.events.v1'),
+  KAFKA_REPLICATION_FACTOR: Joi.number()
+    .integer()
+    .min(1)
+    .max(32)
+    .default(1)
+    .description('Replicas of each partition of a topic this service creates (1: the one-broker dev stack)'),
+  KAFKA_MIN_INSYNC_REPLICAS: Joi.number()
+    .integer()
+    .min(1)
+    .max(Joi.ref('KAFKA_REPLICATION_FACTOR'))
+    .default(1)
+    .description('min.insync.replicas of a topic this service creates: replicas that must have a write')
+    .messages({ 'number.max': '"KAFKA_MIN_INSYNC_REPLICAS" must not exceed KAFKA_REPLICATION_FACTOR' }),
   // A safety net behind the fast path; each round scans users on FerretDB (no index use), so not too often.
   RELAY_INTERVAL_MS: Joi.number().integer().min(50).default(5_000),
   RELAY_GRACE_MS: Joi.number().integer().min(0).default(2_000),
@@ -81,11 +112,19 @@ const schema = Joi.object<RawEnv>({
     .integer()
     .min(60)
     .default(14 * 24 * 3600),
-  SESSION_COOKIE_SECURE: Joi.boolean().default(false),
+  // Secure (HTTPS only) in production unless explicitly turned off, e.g. for plain http on localhost.
+  SESSION_COOKIE_SECURE: Joi.boolean().when('NODE_ENV', {
+    is: 'production',
+    then: Joi.boolean().default(true),
+    otherwise: Joi.boolean().default(false),
+  }),
   LANGUAGE_CODES: csv.default(['en', 'tr', 'de', 'fr', 'es', 'it', 'nl', 'ar', 'ru']),
   DEFAULT_LANGUAGE_CODE: Joi.string().default('en'),
   DEFAULT_PHONE_REGION: Joi.string().length(2).uppercase().default('TR'),
   SMS_GATEWAY: Joi.string().valid('http', 'log').default('log'),
+  ALLOW_LOG_SMS_GATEWAY: Joi.boolean()
+    .default(false)
+    .description('Lets NODE_ENV=production start with SMS_GATEWAY=log (no SMS is sent at all then)'),
   SMS_GATEWAY_URL: Joi.string()
     .uri({ scheme: ['http', 'https'] })
     .when('SMS_GATEWAY', { is: 'http', then: Joi.required() }),
@@ -103,7 +142,23 @@ const schema = Joi.object<RawEnv>({
     .max(60_000)
     .default(2_000)
     .description('Longest a state-changing request waits for its turn before a 503 with Retry-After'),
+  SHUTDOWN_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(1_000)
+    .max(600_000)
+    .default(20_000)
+    .description('Longest an orderly shutdown (draining requests and the outbox relay) may take'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+}).custom((value: RawEnv, helpers) => {
+  // The log gateway sends nothing (and outside production writes the codes to the log): a
+  // production deployment that forgot SMS_GATEWAY=http must not start and silently lock users out.
+  if (value.NODE_ENV === 'production' && value.SMS_GATEWAY === 'log' && !value.ALLOW_LOG_SMS_GATEWAY) {
+    return helpers.message({
+      custom:
+        'SMS_GATEWAY=log is refused with NODE_ENV=production: set SMS_GATEWAY=http and SMS_GATEWAY_URL, or ALLOW_LOG_SMS_GATEWAY=true to accept that no SMS is sent',
+    });
+  }
+  return value;
 });
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConfig {
@@ -112,10 +167,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
     nodeEnv: value.NODE_ENV,
     host: value.HOST,
     port: value.PORT,
+    management:
+      value.MANAGEMENT_PORT === undefined
+        ? undefined
+        : { host: value.MANAGEMENT_HOST, port: value.MANAGEMENT_PORT },
     mongoUrl: value.MONGO_URL,
     redisUrl: value.REDIS_URL,
     kafkaBrokers: value.KAFKA_BROKERS,
     profileEventsTopic: value.PROFILE_EVENTS_TOPIC,
+    topicDurability: {
+      replicationFactor: value.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: value.KAFKA_MIN_INSYNC_REPLICAS,
+    },
     relayIntervalMs: value.RELAY_INTERVAL_MS,
     relayGraceMs: value.RELAY_GRACE_MS,
     secretKey: value.SECRET_KEY,
@@ -126,10 +189,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
     defaultLanguageCode: value.DEFAULT_LANGUAGE_CODE,
     defaultPhoneRegion: value.DEFAULT_PHONE_REGION,
     smsGateway: value.SMS_GATEWAY,
+    allowLogSmsGateway: value.ALLOW_LOG_SMS_GATEWAY,
     smsGatewayUrl: value.SMS_GATEWAY_URL,
     smsTimeoutMs: value.SMS_TIMEOUT_MS,
     trustProxy: value.TRUST_PROXY,
     admission: { concurrency: value.WRITE_CONCURRENCY, maxWaitMs: value.WRITE_QUEUE_MAX_WAIT_MS },
+    shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     logLevel: value.LOG_LEVEL,
   };
 }

@@ -27,15 +27,32 @@ import { createProfileRules } from './domain/profile-schema.ts';
 import { ProfileUseCase } from './domain/profile-use-case.ts';
 import type { SmsSender } from './domain/sms-sender.ts';
 import { Throttler } from './domain/throttler.ts';
-import { createApp, startWebServer, stopWebServer } from './entry-points/http/server.ts';
+import {
+  createApp,
+  createManagementApp,
+  startWebServer,
+  stopWebServer,
+  type WebServer,
+} from './entry-points/http/server.ts';
 import { outboxMetrics } from './outbox-metrics.ts';
 
 export interface ProfileApi {
   url: string;
   port: number;
+  /** Where /admin/* and /metrics answer: the management port if MANAGEMENT_PORT is set, else `url`. */
+  managementUrl: string;
   config: ProfileApiConfig;
   logger: Logger;
   stop(): Promise<void>;
+}
+
+/** Bounds the shutdown, so the orchestrator's grace period (stop_grace_period) is never the one to end it. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Wires config, logger, stores and the HTTP server. Tests call it with their own environment. */
@@ -72,6 +89,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
       retry: { initialRetryTime: 200, retries: 3, maxRetryTime: 1_000 },
     }),
     config.profileEventsTopic,
+    config.topicDurability,
   );
   const outbox = new OutboxRepository(mongo, userLock);
   const { published } = outboxMetrics(metrics, () => outbox.backlogSize());
@@ -122,31 +140,49 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     secureCookies: config.sessionCookieSecure,
     trustProxy: config.trustProxy,
     admission: config.admission,
+    separateManagement: config.management !== undefined,
     checkReady: async () => ({
       mongo: mongo.readyState === 1,
       redis: redis.status === 'ready',
     }),
   });
   const web = await startWebServer(app, config.port, config.host);
+  let management: WebServer | undefined;
+  if (config.management) {
+    const managementApp = createManagementApp({
+      logger,
+      funnel,
+      settings,
+      adminToken: config.adminToken,
+      metrics,
+    });
+    management = await startWebServer(managementApp, config.management.port, config.management.host);
+  }
   relay.start();
-  logger.info({ port: web.port }, 'profile-api listening');
+  logger.info({ port: web.port, management_port: management?.port }, 'profile-api listening');
 
   return {
     url: `http://127.0.0.1:${web.port}`,
     port: web.port,
+    managementUrl: `http://127.0.0.1:${(management ?? web).port}`,
     config,
     logger,
-    async stop() {
-      await stopWebServer(web);
-      await relay.stop();
-      await publisher.disconnect().catch(() => undefined);
-      await settings.stop();
-      smsGateway.shutdown?.();
-      await Promise.allSettled([redis.quit(), subscriber.quit(), mongo.close()]);
-      logger.info('profile-api stopped');
-      // Spans of the last requests and publishes are still buffered: export them before exit.
-      await flushTelemetry();
-    },
+    stop: () =>
+      withTimeout(
+        (async () => {
+          await Promise.all([stopWebServer(web), management && stopWebServer(management)]);
+          await relay.stop();
+          await publisher.disconnect().catch(() => undefined);
+          await settings.stop();
+          smsGateway.shutdown?.();
+          await Promise.allSettled([redis.quit(), subscriber.quit(), mongo.close()]);
+          logger.info('profile-api stopped');
+          // Spans of the last requests and publishes are still buffered: export them before exit.
+          await flushTelemetry();
+        })(),
+        config.shutdownTimeoutMs,
+        'profile-api shutdown',
+      ),
   };
 }
 
@@ -169,7 +205,9 @@ if (isMainModule()) {
       ),
     )
     .catch((error: unknown) => {
-      bootLogger.fatal({ err: error }, 'profile-api failed to start');
+      // One line that says why, e.g. a configuration refused at start.
+      const message = error instanceof Error ? error.message : String(error);
+      bootLogger.fatal({ err: error }, `profile-api failed to start: ${message}`);
       process.exit(1);
     });
 }

@@ -9,11 +9,14 @@ export { customerUrl } from './loyalty-card-http.ts';
 export type BreakerState = 'closed' | 'half-open' | 'open';
 
 /** How one call ended, for metrics. */
-export type CallOutcome = 'applied' | 'replayed' | 'rejected' | 'failed' | 'timeout' | 'circuit-open';
+export type CallOutcome =
+  'applied' | 'replayed' | 'rejected' | 'unauthorized' | 'failed' | 'timeout' | 'circuit-open';
 
 export interface LoyaltyCardClient extends LoyaltyGateway {
   state(): BreakerState;
   onStateChange(listener: (state: BreakerState) => void): void;
+  /** The provider's last answer refused our API key (401/403) and no call has succeeded since. */
+  authBlocked(): boolean;
   /** Stops the breaker's timers; later calls fail as unavailable. */
   shutdown(): void;
 }
@@ -26,9 +29,21 @@ export interface LoyaltyCardClientOptions {
   onCall?: (outcome: CallOutcome, seconds: number) => void;
 }
 
-/** 4xx other than 408 (timeout) and 429 (throttled) is about this request, not the provider's health. */
+/**
+ * 401/403: the provider refuses our credentials (a wrong or rotated api_key), not this request.
+ * Every call would get the same answer, so it is handled like an outage: the circuit opens and
+ * nothing is dead-lettered until a trial call is accepted again.
+ */
+export function isAuthFailureStatus(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
+/**
+ * 4xx other than 408 (timeout), 429 (throttled) and 401/403 (our key) is about this request, not
+ * the provider's health.
+ */
 export function isNonRetryableStatus(status: number): boolean {
-  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429 && !isAuthFailureStatus(status);
 }
 
 // Duck-typed, not instanceof: errors may come from another realm (e.g. under jest).
@@ -65,7 +80,8 @@ function describe(error: unknown): string {
 /**
  * The loyalty card service's client: pooled keep-alive HTTP, a per-call timeout through an
  * AbortSignal, and one circuit breaker per process. A refused request (4xx other
- * than 408/429) does not count against the provider's health (errorFilter).
+ * than 408/429/401/403) does not count against the provider's health (errorFilter); a refused
+ * API key (401/403) opens the circuit at once.
  */
 export function createLoyaltyCardClient({
   breaker: options,
@@ -86,6 +102,7 @@ export function createLoyaltyCardClient({
       error instanceof ProviderAnswerError && isNonRetryableStatus(error.status),
   });
   const listeners: ((state: BreakerState) => void)[] = [];
+  let authBlocked = false;
   // Last time the provider answered a call with anything but a retryable failure.
   let lastAnswerAt = Number.NEGATIVE_INFINITY;
   const state = (): BreakerState => (breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed');
@@ -115,6 +132,10 @@ export function createLoyaltyCardClient({
       try {
         const result = await breaker.fire(call);
         lastAnswerAt = Date.now();
+        if (authBlocked) {
+          authBlocked = false;
+          logger.info({ breaker: 'loyalty-card-service' }, 'loyalty card service accepts the API key again');
+        }
         onCall?.(result, seconds());
         return result;
       } catch (error) {
@@ -122,6 +143,24 @@ export function createLoyaltyCardClient({
         if (code === 'EOPENBREAKER' || code === 'ESHUTDOWN') {
           onCall?.('circuit-open', seconds());
           throw new LoyaltyCallError('unavailable', 'the loyalty card service circuit is open', {
+            cause: error,
+          });
+        }
+        if (error instanceof ProviderAnswerError && isAuthFailureStatus(error.status)) {
+          onCall?.('unauthorized', seconds());
+          if (!authBlocked) {
+            authBlocked = true;
+            logger.error(
+              { breaker: 'loyalty-card-service', status: error.status },
+              `loyalty card service refused the API key (${error.status}); delivery paused until it is accepted (check CUSTOMER_LOYALTY_CARD_SERVICE.api_key)`,
+            );
+          }
+          // At once, not after the error threshold: every call would be refused alike. The
+          // half-open trial after resetTimeout tries the key again (a live settings change or the
+          // provider's own fix is picked up there).
+          breaker.open();
+          throw new LoyaltyCallError('unavailable', `${error.message}: the API key was refused`, {
+            status: error.status,
             cause: error,
           });
         }
@@ -145,6 +184,7 @@ export function createLoyaltyCardClient({
     },
     answeredSince: (time) => lastAnswerAt >= time,
     state,
+    authBlocked: () => authBlocked,
     onStateChange(listener) {
       listeners.push(listener);
     },

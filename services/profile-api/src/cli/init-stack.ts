@@ -1,12 +1,27 @@
 // One-shot set-up of the local stack (docker-compose.yml's `init`, run with profile-api's image):
 // the Kafka topics, a demo user and the loyalty setting. Safe to re-run: what exists is left as is.
 //   node dist/cli/init-stack.js   (or: node --conditions=source services/profile-api/src/cli/init-stack.ts)
+import Joi from 'joi';
 import { DEFAULT_PROFILE_EVENTS_TOPIC, PROFILE_EVENTS_PARTITIONS, deadLetterTopicFor } from '@app/events';
 import { createKafka, ensureTopics } from '@app/kafka';
-import { createLogger } from '@app/service-kit';
+import { createLogger, loadConfig } from '@app/service-kit';
 
 const env = process.env;
 const apiUrl = env.API_URL ?? 'http://localhost:8080';
+// The admin API lives on profile-api's management port when it has one (docker-compose.yml does).
+const adminUrl = env.ADMIN_URL ?? apiUrl;
+// Topics are created as the services would create them: the same keys, the same defaults.
+const durability = loadConfig(
+  Joi.object<{ KAFKA_REPLICATION_FACTOR: number; KAFKA_MIN_INSYNC_REPLICAS: number }>({
+    KAFKA_REPLICATION_FACTOR: Joi.number().integer().min(1).max(32).default(1),
+    KAFKA_MIN_INSYNC_REPLICAS: Joi.number()
+      .integer()
+      .min(1)
+      .max(Joi.ref('KAFKA_REPLICATION_FACTOR'))
+      .default(1),
+  }),
+  env,
+);
 const adminToken = env.ADMIN_TOKEN ?? '';
 const topic = env.PROFILE_EVENTS_TOPIC ?? DEFAULT_PROFILE_EVENTS_TOPIC;
 const demo = {
@@ -25,8 +40,14 @@ const loyaltySetting = {
 };
 const logger = createLogger('init-stack', { level: env.LOG_LEVEL ?? 'info' });
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${apiUrl}${path}`, {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  base = apiUrl,
+) {
+  const response = await fetch(`${base}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -46,8 +67,15 @@ async function createTopics(): Promise<void> {
   await ensureTopics(
     kafka,
     [topic, dlq].map((name) => ({ topic: name, numPartitions: PROFILE_EVENTS_PARTITIONS })),
+    {
+      replicationFactor: durability.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: durability.KAFKA_MIN_INSYNC_REPLICAS,
+    },
   );
-  logger.info({ topics: [topic, dlq] }, 'topics ready');
+  logger.info(
+    { topics: [topic, dlq], replication_factor: durability.KAFKA_REPLICATION_FACTOR },
+    'topics ready',
+  );
 }
 
 async function seedDemoUser(): Promise<void> {
@@ -63,14 +91,14 @@ async function seedDemoUser(): Promise<void> {
 async function seedLoyaltySetting(): Promise<void> {
   const path = '/admin/settings/CUSTOMER_LOYALTY_CARD_SERVICE';
   const auth = { authorization: `Bearer ${adminToken}` };
-  const current = await call('GET', path, undefined, auth);
+  const current = await call('GET', path, undefined, auth, adminUrl);
   if (current.status !== 200) throw new Error(`reading ${path}: ${current.status} ${current.text}`);
   // An operator who configured the service already (enabled it) keeps their configuration.
   if ((current.json().value as { enabled?: boolean }).enabled) {
     logger.info('loyalty setting already enabled, left as is');
     return;
   }
-  const update = await call('PUT', path, { value: loyaltySetting }, auth);
+  const update = await call('PUT', path, { value: loyaltySetting }, auth, adminUrl);
   if (update.status !== 200) throw new Error(`writing ${path}: ${update.status} ${update.text}`);
   logger.info({ base_url: loyaltySetting.base_url }, 'loyalty setting enabled');
 }

@@ -1,6 +1,11 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { EVENT_HEADERS, PROFILE_EVENTS_PARTITIONS, type ProfileUpdatedEvent } from '@app/events';
-import { createIdempotentProducer, ensureTopics } from '@app/kafka';
+import {
+  DEV_TOPIC_DURABILITY,
+  createIdempotentProducer,
+  ensureTopics,
+  type TopicDurability,
+} from '@app/kafka';
 import type { EventPublisher } from '../domain/outbox-relay.ts';
 
 /**
@@ -12,11 +17,13 @@ export class KafkaEventPublisher implements EventPublisher {
   private readonly kafka: Kafka;
   private readonly topic: string;
   private readonly producer: Producer;
+  private readonly durability: TopicDurability;
   private connecting: Promise<void> | undefined;
 
-  constructor(kafka: Kafka, topic: string) {
+  constructor(kafka: Kafka, topic: string, durability: TopicDurability = DEV_TOPIC_DURABILITY) {
     this.kafka = kafka;
     this.topic = topic;
+    this.durability = durability;
     // Few retries: a send that cannot complete soon is left to the relay's next round.
     this.producer = createIdempotentProducer(kafka, {
       initialRetryTime: 200,
@@ -48,7 +55,11 @@ export class KafkaEventPublisher implements EventPublisher {
 
   connect(): Promise<void> {
     this.connecting ??= (async () => {
-      await ensureTopics(this.kafka, [{ topic: this.topic, numPartitions: PROFILE_EVENTS_PARTITIONS }]);
+      await ensureTopics(
+        this.kafka,
+        [{ topic: this.topic, numPartitions: PROFILE_EVENTS_PARTITIONS }],
+        this.durability,
+      );
       await this.producer.connect();
     })().catch((error: unknown) => {
       this.connecting = undefined;

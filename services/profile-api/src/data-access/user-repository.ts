@@ -89,6 +89,20 @@ export class UserRepository {
     );
   }
 
+  /**
+   * Swaps the password hash for a re-hash of the same password, unless it changed since it was read
+   * (then the newer one stays). No version bump and no event: the password is not profile data.
+   */
+  async replacePasswordHash(userId: number, expected: string, replacement: string): Promise<boolean> {
+    return this.exclusive(userId, async () => {
+      const result = await this.users.updateOne(
+        { _id: userKey(userId), password_hash: expected },
+        { $set: { password_hash: replacement } },
+      );
+      return result.modifiedCount === 1;
+    });
+  }
+
   async isPhoneTakenByAnother(phone: string, userId: number): Promise<boolean> {
     // trusted(): our own operator, exempt from the sanitizeFilter that guards user input.
     return (await this.users.exists({ phone, _id: trusted({ $ne: userKey(userId) }) })) !== null;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Joi from 'joi';
 import { EmailTakenError, type UserRepository } from '../data-access/user-repository.ts';
 import type { Session, SessionStore } from '../data-access/session-store.ts';
-import { dummyPasswordHash, hashPassword, verifyPassword } from './password.ts';
+import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './password.ts';
 import type { ProfileRules } from './profile-schema.ts';
 import type { User } from './user.ts';
 import { fieldError } from './errors.ts';
@@ -91,6 +91,10 @@ export class AuthUseCase {
         'Unable to log in with provided credentials.',
         'invalid-credentials',
       );
+    }
+    // The password is known only now: a hash made with weaker parameters is replaced while we have it.
+    if (needsRehash(user.password_hash)) {
+      await this.deps.users.replacePasswordHash(user.id, user.password_hash, await hashPassword(password));
     }
     const sessionId = newToken();
     const session: Session = { userId: user.id, csrfToken: newToken(), createdAt: new Date().toISOString() };

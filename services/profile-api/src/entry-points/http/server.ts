@@ -40,6 +40,11 @@ export interface HttpDeps {
   checkReady: () => Promise<Record<string, boolean>>;
   /** The process's metrics: HTTP latency is recorded into it, /metrics serves it. */
   metrics: Registry;
+  /**
+   * /admin/* and /metrics are served by createManagementApp on a port of their own (MANAGEMENT_PORT)
+   * and answer 404 here, so the public port never exposes them.
+   */
+  separateManagement?: boolean;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
@@ -83,13 +88,48 @@ export function createApp(deps: HttpDeps): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
 
-  app.get('/metrics', metricsEndpoint(deps.metrics));
+  if (!deps.separateManagement) app.get('/metrics', metricsEndpoint(deps.metrics));
   app.use(admission(deps.admission));
   app.use(docsRoutes());
   app.use(authRoutes(deps));
   app.use(profileRoutes(deps));
-  app.use(settingsRoutes(deps));
+  if (!deps.separateManagement) app.use(settingsRoutes(deps));
   app.use(mediaRoutes(deps));
+  app.use(notFound);
+  app.use(httpErrorHandler(deps.funnel));
+  return app;
+}
+
+export type ManagementDeps = Pick<HttpDeps, 'logger' | 'funnel' | 'settings' | 'adminToken' | 'metrics'>;
+
+/**
+ * The management port: the settings API, /metrics and a liveness answer, for operators and the
+ * scraper only (publish it on a private interface). Everything else is 404 here.
+ */
+export function createManagementApp(deps: ManagementDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger: deps.logger.child({ port: 'management' }),
+      autoLogging: { ignore: (req) => PROBE_PATHS.has(req.url ?? '') },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/metrics', metricsEndpoint(deps.metrics));
+  app.use(settingsRoutes(deps));
   app.use(notFound);
   app.use(httpErrorHandler(deps.funnel));
   return app;

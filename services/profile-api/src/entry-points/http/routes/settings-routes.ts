@@ -1,7 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { AppError } from '@app/service-kit';
-import { SettingValidationError, isSettingKey, type SettingsStore } from '@app/settings';
+import {
+  SettingValidationError,
+  isSettingKey,
+  maskSecrets,
+  restoreMaskedSecrets,
+  type SettingsStore,
+} from '@app/settings';
 import { authBody } from '../middlewares/body.ts';
 
 function requireAdminToken(adminToken: string): RequestHandler {
@@ -33,7 +39,10 @@ function settingKeyOf(key: string | string[] | undefined) {
   return key;
 }
 
-/** Operators change live settings here; every replica picks the change up without a restart. */
+/**
+ * Operators change live settings here; every replica picks the change up without a restart.
+ * Secrets (the loyalty api_key) are answered masked; a PUT carrying the mask back keeps the key.
+ */
 export function settingsRoutes({
   settings,
   adminToken,
@@ -46,7 +55,7 @@ export function settingsRoutes({
 
   router.get('/admin/settings/:key', async (req, res) => {
     const key = settingKeyOf(req.params.key);
-    res.json({ key, value: await settings.get(key) });
+    res.json({ key, value: maskSecrets(key, await settings.get(key)) });
   });
 
   router.put('/admin/settings/:key', authBody, async (req, res) => {
@@ -59,7 +68,8 @@ export function settingsRoutes({
       });
     }
     try {
-      res.json({ key, value: await settings.set(key, body.value) });
+      const value = restoreMaskedSecrets(key, body.value, await settings.get(key));
+      res.json({ key, value: maskSecrets(key, await settings.set(key, value)) });
     } catch (error) {
       if (error instanceof SettingValidationError) {
         throw new AppError('validation-failed', error.message, {

@@ -1,0 +1,95 @@
+import { ConfigError } from '@app/service-kit';
+import { readConfig } from '../src/config.ts';
+
+const required = {
+  MONGO_URL: 'mongodb://localhost:27017/profile',
+  REDIS_URL: 'redis://localhost:6379',
+  SECRET_KEY: 'a-secret-key-of-at-least-32-characters',
+  ADMIN_TOKEN: 'an-admin-token-0123',
+};
+const production = {
+  ...required,
+  NODE_ENV: 'production',
+  SMS_GATEWAY: 'http',
+  SMS_GATEWAY_URL: 'https://sms.example.com/send',
+};
+
+function refusal(env: NodeJS.ProcessEnv): string {
+  try {
+    readConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('profile-api configuration', () => {
+  test('when NODE_ENV=production names the log SMS gateway, then it refuses to start with one line saying what to set', () => {
+    const message = refusal({ ...production, SMS_GATEWAY: 'log' });
+
+    expect(message).toBe(
+      'invalid configuration: SMS_GATEWAY=log is refused with NODE_ENV=production: set SMS_GATEWAY=http and SMS_GATEWAY_URL, or ALLOW_LOG_SMS_GATEWAY=true to accept that no SMS is sent',
+    );
+    expect(message).not.toContain('\n');
+  });
+
+  test('when NODE_ENV=production leaves SMS_GATEWAY unset, then the log default is refused too', () => {
+    const { SMS_GATEWAY: _gateway, SMS_GATEWAY_URL: _url, ...env } = production;
+
+    expect(refusal(env)).toContain('SMS_GATEWAY=log is refused with NODE_ENV=production');
+  });
+
+  test('when the log SMS gateway is explicitly allowed in production, or outside production, then it starts', () => {
+    expect(readConfig({ ...production, SMS_GATEWAY: 'log', ALLOW_LOG_SMS_GATEWAY: 'true' })).toMatchObject({
+      smsGateway: 'log',
+      allowLogSmsGateway: true,
+    });
+    expect(readConfig({ ...required, NODE_ENV: 'development' }).smsGateway).toBe('log');
+    expect(readConfig({ ...required, NODE_ENV: 'test', SMS_GATEWAY: 'log' }).smsGateway).toBe('log');
+  });
+
+  test('when NODE_ENV=production, then the session cookie is Secure unless SESSION_COOKIE_SECURE=false', () => {
+    expect(readConfig(production).sessionCookieSecure).toBe(true);
+    expect(readConfig({ ...production, SESSION_COOKIE_SECURE: 'false' }).sessionCookieSecure).toBe(false);
+  });
+
+  test('when not in production, then the session cookie is not Secure unless asked for', () => {
+    expect(readConfig(required).sessionCookieSecure).toBe(false);
+    expect(readConfig({ ...required, NODE_ENV: 'test' }).sessionCookieSecure).toBe(false);
+    expect(readConfig({ ...required, SESSION_COOKIE_SECURE: 'true' }).sessionCookieSecure).toBe(true);
+  });
+
+  test('when nothing says otherwise, then topics are created for one broker, admin and metrics share the public port, and shutdown gets 20 s', () => {
+    expect(readConfig(required)).toMatchObject({
+      topicDurability: { replicationFactor: 1, minInsyncReplicas: 1 },
+      management: undefined,
+      shutdownTimeoutMs: 20_000,
+    });
+  });
+
+  test('when replication and a management port are configured, then they are read; the management host follows HOST', () => {
+    const config = readConfig({
+      ...required,
+      HOST: '127.0.0.1',
+      MANAGEMENT_PORT: '9080',
+      KAFKA_REPLICATION_FACTOR: '3',
+      KAFKA_MIN_INSYNC_REPLICAS: '2',
+    });
+
+    expect(config.topicDurability).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(config.management).toEqual({ host: '127.0.0.1', port: 9080 });
+    expect(readConfig({ ...required, MANAGEMENT_PORT: '0', MANAGEMENT_HOST: '10.0.0.5' }).management).toEqual(
+      {
+        host: '10.0.0.5',
+        port: 0,
+      },
+    );
+  });
+
+  test('when min.insync.replicas exceeds the replication factor, then the configuration is refused', () => {
+    expect(refusal({ ...required, KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toContain(
+      '"KAFKA_MIN_INSYNC_REPLICAS" must not exceed KAFKA_REPLICATION_FACTOR',
+    );
+  });
+});
