@@ -35,6 +35,7 @@ import {
   type WebServer,
 } from './entry-points/http/server.ts';
 import { outboxMetrics } from './outbox-metrics.ts';
+import { profileApiMetrics } from './service-metrics.ts';
 
 export interface ProfileApi {
   url: string;
@@ -62,6 +63,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
   const logger = createLogger('profile-api', { level: config.logLevel });
   const funnel = createErrorFunnel(logger, () => process.exit(1));
   const metrics = createMetricsRegistry('profile-api');
+  const counters = profileApiMetrics(metrics);
 
   const mongo = await connectProfileDatabase(config.mongoUrl);
   const redis = connectRedis(config.redisUrl, 'profile-api');
@@ -75,7 +77,12 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
 
   const smsGateway: SmsSender & { shutdown?: () => void } =
     config.smsGateway === 'http'
-      ? createHttpSmsGateway({ url: config.smsGatewayUrl!, timeoutMs: config.smsTimeoutMs, logger })
+      ? createHttpSmsGateway({
+          url: config.smsGatewayUrl!,
+          timeoutMs: config.smsTimeoutMs,
+          logger,
+          onOutcome: (outcome) => counters.sms.inc({ outcome }),
+        })
       : createLogSmsGateway(logger, config.nodeEnv === 'production');
   const throttler = new Throttler(new ThrottleStore(redis), settings);
   const rules = createProfileRules(config);
@@ -107,7 +114,10 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     users,
     avatars,
     settings,
-    onCommitted: (event) => relay.publishSoon(event.user_id),
+    onCommitted: (event) => {
+      counters.committed.inc({ source: event.source });
+      relay.publishSoon(event.user_id);
+    },
   });
   const phoneVerification = new PhoneVerificationUseCase({
     profiles,
@@ -139,7 +149,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     sessionTtlSeconds: config.sessionTtlSeconds,
     secureCookies: config.sessionCookieSecure,
     trustProxy: config.trustProxy,
-    admission: config.admission,
+    admission: { ...config.admission, onShed: () => counters.shed.inc() },
     separateManagement: config.management !== undefined,
     checkReady: async () => ({
       mongo: mongo.readyState === 1,
