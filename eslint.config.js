@@ -16,6 +16,24 @@ export default tseslint.config(
     },
   },
   {
+    // A domain declares the ports it needs (domain/ports.ts); adapters and frameworks stay outside.
+    files: ['services/*/src/domain/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/data-access/**', '**/entry-points/**'], message: 'Declare a port in the domain.' },
+            {
+              group: ['express', 'mongoose', 'ioredis', 'kafkajs', 'mongodb'],
+              message: 'No framework or driver in a domain.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/test/**', 'tests/**', 'bench/**', 'scripts/**', '**/cli/**'],
     rules: { 'no-console': 'off' },
   },

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian packages the image build and the browser test need on a brand-new machine (the engine
+# Debian packages the image build, the browser test and the fuzz stage need on a brand-new machine (the engine
 # script brings docker). Rust (cargo) compiles the MongoDB stand-in; Debian's is too old for it, so it
 # must come with the machine (rustup).
 set -euo pipefail
@@ -11,6 +11,8 @@ command -v mvn >/dev/null || missing+=(maven)
 command -v flock >/dev/null || missing+=(util-linux)
 # The API reference page is tested in a real headless browser (tests/docs).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The fuzz stage installs schemathesis from PyPI into a venv (scripts/fuzz.sh).
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3 python3-venv)
 command -v cargo >/dev/null || [ -x "$HOME/.cargo/bin/cargo" ] || [ "${USE_OFFICIAL_IMAGES:-0}" = 1 ] ||
   die "cargo (Rust >= 1.85, e.g. from rustup) is needed to build the MongoDB stand-in image; or set USE_OFFICIAL_IMAGES=1"
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -26,11 +26,15 @@ trap remove_test_containers EXIT
 timings=()
 stage() {
   local name=$1; shift
-  local started=$SECONDS
+  local started=$SECONDS status=0
   log "stage: $name"
-  "$@"
+  "$@" || status=$?
   timings+=("$(printf '%-12s %4d s' "$name" $((SECONDS - started)))")
+  return $status
 }
+# Test stages run even after one failed, so the closing line counts them all; the run still fails.
+failed_stages=0
+test_stage() { stage "$@" || failed_stages=$((failed_stages + 1)); }
 
 jest_summary() { # project: prints "project: N passed, N failed" from jest's JSON report
   node -e 'const r=require(process.argv[1]);console.log(`${process.argv[2]}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' \
@@ -53,13 +57,20 @@ stage images bash infra/images/build.sh
 load_image_env
 stage lint pnpm run --silent lint
 stage typecheck pnpm run --silent typecheck
-stage unit run_jest unit
-stage integration run_jest integration --runInBand
+test_stage unit run_jest unit
+test_stage integration run_jest integration --runInBand
+# schemathesis against the served /openapi.json; writes a jest-like fuzz.json (one check per operation and run)
+test_stage fuzz env FUZZ_REPORT="$results/fuzz.json" bash scripts/fuzz.sh
 
 printf '\nstage durations:\n'
 printf '  %s\n' "${timings[@]}"
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
-  for (const f of ["unit", "integration"]) { const r = JSON.parse(fs.readFileSync(`${process.argv[1]}/${f}.json`)); passed += r.numPassedTests; failed += r.numFailedTests; }
+  for (const f of ["unit", "integration", "fuzz"]) {
+    const file = `${process.argv[1]}/${f}.json`;
+    if (!fs.existsSync(file)) { console.log(`${f}: no report`); failed += 1; continue; }
+    const r = JSON.parse(fs.readFileSync(file)); passed += r.numPassedTests; failed += r.numFailedTests;
+  }
   console.log(`${passed} passed, ${failed} failed`);' "$results"
+exit $((failed_stages > 0))

@@ -1,28 +1,30 @@
-import { Redis } from 'ioredis';
 import mongoose, { Schema, type Connection } from 'mongoose';
 import { mongoClientOptions } from '@app/datastores';
-import { KeyedLock } from '@app/service-kit';
-import { mongoUrlFor, stackUrls } from '../support/env.ts';
+import { mongoUrlFor } from '../support/env.ts';
 
 interface Account {
   email: string;
+  phone_claim?: string;
   counter: number;
   items: string[];
 }
 
 const accountSchema = new Schema<Account>({
   email: { type: String, required: true, unique: true },
+  phone_claim: { type: String },
   counter: { type: Number, default: 0 },
   items: { type: [String], default: [] },
 });
+accountSchema.index(
+  { phone_claim: 1 },
+  { unique: true, partialFilterExpression: { phone_claim: { $type: 'string' } } },
+);
 
 describe('MongoDB-protocol database', () => {
   let connection: Connection;
   let Accounts: mongoose.Model<Account>;
-  let redis: Redis;
 
   beforeAll(async () => {
-    redis = new Redis(stackUrls().redisUrl);
     connection = await mongoose
       .createConnection(mongoUrlFor('foundation_mongo'), mongoClientOptions())
       .asPromise();
@@ -33,7 +35,6 @@ describe('MongoDB-protocol database', () => {
   afterAll(async () => {
     await connection.dropDatabase();
     await connection.close();
-    await redis.quit();
   });
 
   test('when a second document repeats a unique key, then the database rejects it with E11000', async () => {
@@ -45,19 +46,23 @@ describe('MongoDB-protocol database', () => {
     expect(await Accounts.countDocuments({ email: 'unique@example.com' })).toBe(1);
   });
 
-  // FerretDB 1.24 runs findAndModify as a read and a separate write, so unguarded concurrent
-  // updates of one document lose writes there (measured: 6 of 50 kept). The services therefore
-  // serialise writers per document; this proves that combination keeps every update.
-  test('when 50 $inc + $push updates of one document run concurrently under its lock, then every update is kept', async () => {
+  test('when a unique index refuses a write, then the error names the index key', async () => {
+    await Accounts.create({ email: 'named@example.com' });
+
+    const duplicate = await Accounts.create({ email: 'named@example.com' }).catch((error: unknown) => error);
+
+    // profile-api tells an email clash from a phone clash by this key.
+    expect(duplicate).toMatchObject({ code: 11000, keyPattern: { email: 1 } });
+  });
+
+  // The services commit without any lock: the database must apply concurrent updates of one
+  // document one after another (FerretDB 1.24 did not: 6 of 50 kept).
+  test('when 50 $inc + $push updates of one document run concurrently with no lock, then every update is kept', async () => {
     const { _id } = await Accounts.create({ email: 'counter@example.com' });
-    // Two lock instances: writers from two processes contend in Redis, not just in memory.
-    const locks = [new KeyedLock(redis), new KeyedLock(redis)];
 
     await Promise.all(
       Array.from({ length: 50 }, (_, index) =>
-        locks[index % 2]!.withLock(`account:${String(_id)}`, () =>
-          Accounts.findOneAndUpdate({ _id }, { $inc: { counter: 1 }, $push: { items: `item-${index}` } }),
-        ),
+        Accounts.findOneAndUpdate({ _id }, { $inc: { counter: 1 }, $push: { items: `item-${index}` } }),
       ),
     );
 
@@ -65,5 +70,38 @@ describe('MongoDB-protocol database', () => {
     expect(account?.counter).toBe(50);
     expect(account?.items).toHaveLength(50);
     expect(new Set(account?.items).size).toBe(50);
+  });
+
+  test('when 20 writers race on one version-conditional update, then exactly one matches', async () => {
+    const { _id } = await Accounts.create({ email: 'version@example.com' });
+
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        Accounts.findOneAndUpdate(
+          { _id, counter: 0 },
+          { $set: { counter: 1 }, $push: { items: `writer-${index}` } },
+          { returnDocument: 'after' },
+        ),
+      ),
+    );
+
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect((await Accounts.findById(_id).lean())?.items).toHaveLength(1);
+  });
+
+  test('when 10 documents claim one value of a unique partial index at once, then exactly one holds it and unclaimed documents never clash', async () => {
+    const accounts = await Accounts.create(
+      Array.from({ length: 10 }, (_, index) => ({ email: `claim${index}@example.com` })),
+    );
+
+    const claims = await Promise.allSettled(
+      accounts.map(({ _id }) => Accounts.updateOne({ _id }, { $set: { phone_claim: '+905551112233' } })),
+    );
+
+    expect(claims.filter((claim) => claim.status === 'fulfilled')).toHaveLength(1);
+    for (const claim of claims.filter((claim) => claim.status === 'rejected')) {
+      expect(claim.reason).toMatchObject({ code: 11000 });
+    }
+    expect(await Accounts.countDocuments({ phone_claim: '+905551112233' })).toBe(1);
   });
 });

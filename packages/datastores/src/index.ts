@@ -1,2 +1,2 @@
-export { connectMongo, mongoClientOptions, type MongoConnectOptions } from './mongo.ts';
+export { connectMongo, ensureCollections, mongoClientOptions, type MongoConnectOptions } from './mongo.ts';
 export { connectRedis } from './redis.ts';

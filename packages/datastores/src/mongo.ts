@@ -32,3 +32,25 @@ export async function connectMongo(url: string, options: MongoConnectOptions = {
   await connection.asPromise();
   return connection;
 }
+
+const NAMESPACE_EXISTS = 48;
+
+/**
+ * Creates each named collection that does not exist yet, before any traffic. Writing into a
+ * collection that does not exist creates it implicitly, but not safely under concurrency: SecantusDB
+ * answered concurrent `upsert` + `returnDocument: 'after'` into a missing collection with null.
+ * Safe to run from several processes at once (one that loses the race finds it created).
+ */
+export async function ensureCollections(connection: Connection, names: readonly string[]): Promise<void> {
+  const existing = new Set(
+    (await connection.listCollections()).map((collection: { name: string }) => collection.name),
+  );
+  for (const name of names) {
+    if (existing.has(name)) continue;
+    try {
+      await connection.createCollection(name);
+    } catch (error) {
+      if ((error as { code?: number }).code !== NAMESPACE_EXISTS) throw error;
+    }
+  }
+}

@@ -1,11 +1,21 @@
 export interface AppErrorOptions {
-  /** HTTP status to answer with when the error reaches the HTTP funnel. */
+  /**
+   * What a caller can act on, in the raiser's own terms: field → messages, seconds to wait, …
+   * A domain describes its errors with a code and details only; the entry point that answers
+   * (HTTP, a consumer) maps the code to its own protocol.
+   */
+  details?: Record<string, unknown>;
+  /**
+   * HTTP status to answer with. Set by HTTP entry points (or by their mapping of a domain code),
+   * never by a domain; an error nobody mapped answers 500.
+   */
   status?: number;
-  /** Structured body fields (DRF shape: field → messages, or detail). */
+  /** HTTP only, like `status`: the structured body (DRF shape: field → messages, or detail). */
   body?: Record<string, unknown>;
   /** A catastrophic error leaves the process in an unknown state: the funnel exits so it restarts. */
   catastrophic?: boolean;
   cause?: unknown;
+  /** HTTP only, like `status`. */
   headers?: Record<string, string>;
 }
 
@@ -13,6 +23,7 @@ export interface AppErrorOptions {
 export class AppError extends Error {
   override name = 'AppError';
   readonly code: string;
+  readonly details: Record<string, unknown>;
   readonly status: number;
   readonly body: Record<string, unknown> | undefined;
   readonly catastrophic: boolean;
@@ -21,6 +32,7 @@ export class AppError extends Error {
   constructor(code: string, message: string, options: AppErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.code = code;
+    this.details = options.details ?? {};
     this.status = options.status ?? 500;
     this.body = options.body;
     this.catastrophic = options.catastrophic ?? false;

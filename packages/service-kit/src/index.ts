@@ -7,7 +7,6 @@ export {
   type ErrorFunnel,
   type ErrorOrigin,
 } from './error-funnel.ts';
-export { KeyedLock, type KeyedLockOptions, type LockRedis } from './keyed-lock.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { Counter, Gauge, Histogram, Registry, createMetricsRegistry } from './metrics.ts';
 export { Slots } from './slots.ts';

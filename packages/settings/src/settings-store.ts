@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
+import { ensureCollections } from '@app/datastores';
 import { isSettingKey, validateSetting, type SettingKey, type Settings } from './setting-schemas.ts';
 
 const CHANGED_CHANNEL = 'settings:changed';
@@ -48,8 +49,10 @@ export class SettingsStore {
     this.options = { cacheTtlMs: 1_000, ...options };
   }
 
+  /** Creates the settings collection if missing (before traffic), then follows invalidations. */
   async start(): Promise<void> {
-    const { subscriber } = this.options;
+    const { connection, subscriber } = this.options;
+    await ensureCollections(connection, [COLLECTION]);
     subscriber.on('message', this.onMessage);
     await subscriber.subscribe(CHANGED_CHANNEL);
   }

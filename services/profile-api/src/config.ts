@@ -103,7 +103,7 @@ const schema = Joi.object<RawEnv>({
     .default(1)
     .description('min.insync.replicas of a topic this service creates: replicas that must have a write')
     .messages({ 'number.max': '"KAFKA_MIN_INSYNC_REPLICAS" must not exceed KAFKA_REPLICATION_FACTOR' }),
-  // A safety net behind the fast path; each round scans users on FerretDB (no index use), so not too often.
+  // A safety net behind the fast path: one indexed query on outbox_since per round.
   RELAY_INTERVAL_MS: Joi.number().integer().min(50).default(5_000),
   RELAY_GRACE_MS: Joi.number().integer().min(0).default(2_000),
   SECRET_KEY: Joi.string().min(32).required().description('HMAC key for verification codes'),

@@ -1,6 +1,5 @@
 import { connectRedis } from '@app/datastores';
 import {
-  KeyedLock,
   createErrorFunnel,
   createLogger,
   createMetricsRegistry,
@@ -12,10 +11,11 @@ import { SettingsStore, settingDefaultsFromEnv } from '@app/settings';
 import { flushTelemetry, shutdownTelemetry } from '@app/telemetry';
 import { readConfig, type ProfileApiConfig } from './config.ts';
 import { AvatarRepository } from './data-access/avatar-repository.ts';
-import { connectProfileDatabase } from './data-access/mongo.ts';
+import { connectProfileDatabase, prepareProfileDatabase } from './data-access/mongo.ts';
 import { SessionStore } from './data-access/session-store.ts';
 import { KafkaEventPublisher } from './data-access/kafka-event-publisher.ts';
 import { OutboxRepository } from './data-access/outbox-repository.ts';
+import { RedisLease } from './data-access/redis-lease.ts';
 import { createHttpSmsGateway, createLogSmsGateway } from './data-access/sms-gateways.ts';
 import { ThrottleStore } from './data-access/throttle-store.ts';
 import { UserRepository } from './data-access/user-repository.ts';
@@ -25,7 +25,7 @@ import { OutboxRelay } from './domain/outbox-relay.ts';
 import { PhoneVerificationUseCase } from './domain/phone-verification-use-case.ts';
 import { createProfileRules } from './domain/profile-schema.ts';
 import { ProfileUseCase } from './domain/profile-use-case.ts';
-import type { SmsSender } from './domain/sms-sender.ts';
+import type { SmsSender } from './domain/ports.ts';
 import { Throttler } from './domain/throttler.ts';
 import {
   createApp,
@@ -68,9 +68,8 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
   const mongo = await connectProfileDatabase(config.mongoUrl);
   const redis = connectRedis(config.redisUrl, 'profile-api');
   const subscriber = connectRedis(config.redisUrl, 'profile-api-settings');
-  const userLock = new KeyedLock(redis);
-  const users = new UserRepository(mongo, userLock);
-  await users.ensureIndexes();
+  const users = new UserRepository(mongo);
+  await prepareProfileDatabase(mongo, users);
   const avatars = new AvatarRepository(mongo);
   const settings = new SettingsStore({ connection: mongo, redis, subscriber, defaults: settingDefaults });
   await settings.start();
@@ -88,7 +87,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
   const rules = createProfileRules(config);
   const publisher = new KafkaEventPublisher(
     // Short retries: an unreachable broker must fail a publish within seconds, well inside the
-    // outbox lock's lease, and leave the events to the next relay round.
+    // outbox lease, and leave the events to the next relay round.
     createKafka({
       brokers: config.kafkaBrokers,
       clientId: 'profile-api',
@@ -98,13 +97,13 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     config.profileEventsTopic,
     config.topicDurability,
   );
-  const outbox = new OutboxRepository(mongo, userLock);
+  const outbox = new OutboxRepository(mongo);
   const { published } = outboxMetrics(metrics, () => outbox.backlogSize());
   const relay = new OutboxRelay({
     outbox,
     publisher,
     // Longer than a publish can take (the producer gives up within seconds), so one holder at a time.
-    lock: new KeyedLock(redis, { ttlMs: 15_000, waitMs: 10_000 }),
+    lease: new RedisLease(redis, { ttlMs: 15_000, waitMs: 10_000 }),
     logger,
     intervalMs: config.relayIntervalMs,
     graceMs: config.relayGraceMs,

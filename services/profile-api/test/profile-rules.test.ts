@@ -7,7 +7,7 @@ function errorsOf(run: () => unknown): Record<string, string[]> {
   try {
     run();
   } catch (error) {
-    if (error instanceof AppError) return error.body as Record<string, string[]>;
+    if (error instanceof AppError) return error.details.fields as Record<string, string[]>;
     throw error;
   }
   throw new Error('expected a validation error');
@@ -29,12 +29,32 @@ describe('profile rules', () => {
     expect(changes.phone).toBe('+905321234567');
   });
 
-  test('when code and resend come to the plain profile endpoint, then they are unknown fields', () => {
+  test('when unknown fields or code and resend come to the plain profile endpoint, then they are dropped', () => {
+    const { changes } = rules.validate(
+      { code: '123456', resend: true, nickname: 'ada', first_name: 'Ada', attributes: { nickname: 'x' } },
+      { partial: true, withLoyalty: false },
+    );
+
+    expect(changes).toEqual({ first_name: 'Ada', attributes: { nickname: 'x' } });
+  });
+
+  test('when an attributes key holds a NUL character, then it is refused (BSON keys cannot hold one)', () => {
     expect(
-      errorsOf(() => rules.validate({ code: '123456', resend: true }, { partial: true, withLoyalty: false })),
-    ).toEqual({
-      code: ['Unknown field.'],
-      resend: ['Unknown field.'],
+      errorsOf(() =>
+        rules.validate({ attributes: { a: [{ 'b\u0000': 1 }] } }, { partial: true, withLoyalty: false }),
+      ),
+    ).toEqual({ attributes: ['Keys may not contain the NUL character: "attributes.a[0].b\\u0000".'] });
+  });
+
+  test('when attributes nest 32 levels, then they pass; one more, then they are refused', () => {
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
+    const patch = { partial: true, withLoyalty: false };
+
+    expect(rules.validate({ attributes: { x: nested(31) } }, patch).changes.attributes).toEqual({
+      x: nested(31),
+    });
+    expect(errorsOf(() => rules.validate({ attributes: { x: nested(32) } }, patch))).toEqual({
+      attributes: ['Ensure attributes nest no more than 32 levels deep.'],
     });
   });
 

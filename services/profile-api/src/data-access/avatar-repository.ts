@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
+import type { Avatars, StoredAvatar } from '../domain/ports.ts';
 
 const { Binary } = mongoose.mongo;
 type Binary = InstanceType<typeof Binary>;
@@ -11,21 +12,17 @@ interface AvatarDocument {
   created_at: Date;
 }
 
-export interface StoredAvatar {
-  hash: string;
-  contentType: string;
-  data: Buffer;
-}
+export const AVATARS_COLLECTION = 'avatars';
 
 /**
  * Avatars live in the database, addressed by the hash of their bytes, so any replica serves
  * them and a URL never changes meaning. Saving is idempotent; the user document only points here.
  */
-export class AvatarRepository {
+export class AvatarRepository implements Avatars {
   private readonly avatars;
 
   constructor(connection: Connection) {
-    this.avatars = connection.collection<AvatarDocument>('avatars');
+    this.avatars = connection.collection<AvatarDocument>(AVATARS_COLLECTION);
   }
 
   async save(data: Buffer, contentType: string): Promise<string> {

@@ -6,7 +6,7 @@ import {
   ensureTopics,
   type TopicDurability,
 } from '@app/kafka';
-import type { EventPublisher } from '../domain/outbox-relay.ts';
+import type { EventPublisher } from '../domain/ports.ts';
 
 /**
  * Publishes ProfileUpdated events keyed by user id, so one user's events share a partition and

@@ -1,22 +1,23 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
 import type { ProfileUpdatedEvent } from '@app/events';
-import type { KeyedLock } from '@app/service-kit';
+import type { Outbox } from '../domain/ports.ts';
 import { userKey, userModel, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
 
 /**
  * The outbox side of the users collection: which users have unpublished events, their events in
- * order, and removing what was published. Removal runs under the same per-user lock as profile
- * commits, so an event appended meanwhile is never lost.
+ * order, and removing what was published.
+ *
+ * `outbox_since` invariant: while the outbox holds events, `outbox_since` exists and is no later
+ * than its oldest event (commits `$push` and `$min` in one update); once the outbox is empty it is
+ * removed. Nothing here takes a lock: each statement is atomic, and commits only append.
  */
-export class OutboxRepository {
+export class OutboxRepository implements Outbox {
   private readonly users: Model<UserDocument>;
-  private readonly lock: KeyedLock;
 
-  constructor(connection: Connection, lock: KeyedLock) {
+  constructor(connection: Connection) {
     this.users = userModel(connection);
-    this.lock = lock;
   }
 
   /** Users whose oldest unpublished event is older than `olderThan`, oldest first. */
@@ -38,17 +39,30 @@ export class OutboxRepository {
     return this.users.countDocuments({ outbox_since: trusted({ $exists: true }) });
   }
 
+  /**
+   * One atomic `$pull` of the published events by id: an event a commit appends meanwhile is
+   * never touched. Then `outbox_since` follows what remains, each time conditionally on the
+   * outbox still looking as it did, so a commit racing in only leaves it earlier, never later.
+   */
   async removePublished(userId: number, eventIds: string[]): Promise<void> {
-    const published = new Set(eventIds);
-    await this.lock.withLock(`user:${userId}`, async () => {
-      const remaining = (await this.eventsOf(userId)).filter((event) => !published.has(event.event_id));
-      const oldest = remaining[0];
+    const _id = userKey(userId);
+    const after = await this.users
+      .findOneAndUpdate(
+        { _id },
+        { $pull: { outbox: { event_id: { $in: eventIds } } } },
+        { returnDocument: 'after', projection: { outbox: 1 } },
+      )
+      .lean<Pick<UserDocument, 'outbox'>>();
+    if (!after) return;
+    const oldest = after.outbox[0];
+    if (!oldest) {
+      await this.users.updateOne({ _id, outbox: trusted({ $size: 0 }) }, { $unset: { outbox_since: 1 } });
+    } else {
+      // Only the relay removes events, under its lease, so the first remaining event stays first.
       await this.users.updateOne(
-        { _id: userKey(userId) },
-        oldest
-          ? { $set: { outbox: remaining, outbox_since: new Date(oldest.occurred_at) } }
-          : { $set: { outbox: [] }, $unset: { outbox_since: 1 } },
+        { _id, 'outbox.0.event_id': oldest.event_id },
+        { $set: { outbox_since: new Date(oldest.occurred_at) } },
       );
-    });
+    }
   }
 }

@@ -1,15 +1,10 @@
 import type { Redis } from 'ioredis';
-
-export interface Session {
-  userId: number;
-  csrfToken: string;
-  createdAt: string;
-}
+import type { Session, Sessions } from '../domain/ports.ts';
 
 const key = (sessionId: string) => `session:${sessionId}`;
 
 /** Server-side sessions: the cookie holds only an opaque id; logout deletes the record. */
-export class SessionStore {
+export class SessionStore implements Sessions {
   private readonly redis: Redis;
   private readonly ttlSeconds: number;
 

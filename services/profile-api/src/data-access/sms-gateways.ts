@@ -1,6 +1,7 @@
 import CircuitBreaker from 'opossum';
-import { AppError, type Logger } from '@app/service-kit';
-import type { SmsSender } from '../domain/sms-sender.ts';
+import type { Logger } from '@app/service-kit';
+import { smsUnavailable } from '../domain/errors.ts';
+import type { SmsSender } from '../domain/ports.ts';
 import type { SmsOutcome } from '../service-metrics.ts';
 
 export interface HttpSmsGatewayOptions {
@@ -10,6 +11,8 @@ export interface HttpSmsGatewayOptions {
   /** Each message's outcome, for the SMS metric. */
   onOutcome?: (outcome: SmsOutcome) => void;
 }
+
+const BREAKER_RESET_SECONDS = 10;
 
 class SmsRejectedError extends Error {
   readonly status: number;
@@ -52,7 +55,7 @@ export function createHttpSmsGateway({
     timeout: false,
     errorThresholdPercentage: 50,
     volumeThreshold: 5,
-    resetTimeout: 10_000,
+    resetTimeout: BREAKER_RESET_SECONDS * 1000,
     // A 4xx means this message was refused, not that the gateway is unhealthy.
     errorFilter: isRefusal,
   });
@@ -66,12 +69,8 @@ export function createHttpSmsGateway({
         onOutcome?.('sent');
       } catch (error) {
         onOutcome?.(isRefusal(error) ? 'refused' : 'unavailable');
-        throw new AppError('sms-unavailable', 'the SMS gateway did not accept the message', {
-          status: 503,
-          body: { detail: 'The verification code could not be sent. Try again later.' },
-          headers: { 'Retry-After': '10' },
-          cause: error,
-        });
+        // Worth a retry once the breaker may have closed again.
+        throw smsUnavailable(BREAKER_RESET_SECONDS, error);
       }
     },
     shutdown: () => breaker.shutdown(),

@@ -1,9 +1,5 @@
 import type { Redis } from 'ioredis';
-
-export interface ThrottleResult {
-  allowed: boolean;
-  retryAfterSeconds: number;
-}
+import type { ThrottleCounters, ThrottleResult } from '../domain/ports.ts';
 
 // INCR and PEXPIRE in one step, so a crash between them can never leave a counter without expiry.
 const HIT_SCRIPT = `
@@ -13,7 +9,7 @@ return { count, redis.call('PTTL', KEYS[1]) }
 `;
 
 /** Fixed-window counters in Redis, so every replica shares the same budget. */
-export class ThrottleStore {
+export class ThrottleStore implements ThrottleCounters {
   private readonly redis: Redis;
 
   constructor(redis: Redis) {

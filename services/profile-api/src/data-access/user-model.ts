@@ -3,19 +3,26 @@ import type { ProfileUpdatedEvent } from '@app/events';
 import type { User } from '../domain/user.ts';
 
 /**
- * The document's _id is the user's integer id as a string: FerretDB 1.24 uses its primary key only
- * for string and ObjectId _ids (measured at 2,000 users: 10 ms by string _id, 66 ms by integer _id,
- * ~90 ms by any other field, indexed or not).
+ * The document's _id is the user's integer id as a string (stored documents have it so; the API
+ * and the events carry the integer).
  */
 export interface UserDocument extends Omit<User, 'id'> {
   _id: string;
   /** Lower-cased email: the unique key, so sign-ups differing only in case collide. */
   email_normalized: string;
+  /**
+   * The user's claim on their phone number, unique across users: set to `phone` by a change of
+   * phone made while PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE is on, absent otherwise. Always either
+   * absent or equal to `phone`.
+   */
+  phone_unique?: string;
   /** ProfileUpdated events written in the same single-document update as the change they describe. */
   outbox: ProfileUpdatedEvent[];
   /** When the oldest unpublished event was written; absent when the outbox is empty. */
   outbox_since?: Date;
 }
+
+export const USERS_COLLECTION = 'users';
 
 const avatarSchema = new Schema({ hash: String, content_type: String }, { _id: false });
 
@@ -32,6 +39,7 @@ const userSchema = new Schema<UserDocument>(
     whatsapp_allowed: { type: Boolean, default: false },
     call_allowed: { type: Boolean, default: null },
     phone: { type: String, default: null },
+    phone_unique: { type: String },
     date_of_birth: { type: String, default: null },
     gender: { type: String, default: null },
     language_code: { type: String, required: true },
@@ -42,9 +50,15 @@ const userSchema = new Schema<UserDocument>(
     outbox: { type: Schema.Types.Mixed, default: () => [] },
     outbox_since: { type: Date },
   },
-  { collection: 'users', strict: true, versionKey: false, minimize: false },
+  { collection: USERS_COLLECTION, strict: true, versionKey: false, minimize: false },
 );
 userSchema.index({ email_normalized: 1 }, { unique: true });
+// Partial: only claims are unique, so any number of users may show a number nobody claimed.
+userSchema.index(
+  { phone_unique: 1 },
+  { unique: true, partialFilterExpression: { phone_unique: { $type: 'string' } } },
+);
+// Serves the look-up of numbers held without a claim (taken while the validator was off).
 userSchema.index({ phone: 1 });
 userSchema.index({ outbox_since: 1 }, { sparse: true });
 

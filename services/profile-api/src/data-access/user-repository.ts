@@ -1,66 +1,61 @@
-import mongoose, { type Connection, type Model } from 'mongoose';
-import type { KeyedLock } from '@app/service-kit';
-import type { ProfileUpdatedEvent } from '@app/events';
-import type { ProfileChanges, User } from '../domain/user.ts';
+import mongoose, { type Connection, type Model, type UpdateQuery } from 'mongoose';
+import type { CommitResult, CreateUserResult, NewUser, ProfileCommit, Users } from '../domain/ports.ts';
+import type { User } from '../domain/user.ts';
+import { duplicateKeyField } from './duplicate-key.ts';
 import { userKey, userModel, type UserDocument } from './user-model.ts';
 
-export type NewUser = Omit<User, 'id' | 'version'>;
-
-const DUPLICATE_KEY = 11000;
 const { trusted } = mongoose;
 
-/** Fields that never leave the repository: the outbox is the relay's, the key is internal. */
-const INTERNAL_PROJECTION = { outbox: 0, outbox_since: 0, email_normalized: 0 } as const;
+export const COUNTERS_COLLECTION = 'counters';
+const USERS_COUNTER = 'users';
+
+/** Fields that never leave the repository: the outbox is the relay's, the keys are internal. */
+const INTERNAL_PROJECTION = { outbox: 0, outbox_since: 0, email_normalized: 0, phone_unique: 0 } as const;
 
 function toUser(document: UserDocument | null): User | null {
   if (!document) return null;
-  const { _id, outbox: _outbox, outbox_since: _since, email_normalized: _normalized, ...user } = document;
+  const {
+    _id,
+    outbox: _outbox,
+    outbox_since: _since,
+    email_normalized: _normalized,
+    phone_unique: _claim,
+    ...user
+  } = document;
   return { id: Number(_id), ...user };
 }
 
-export class EmailTakenError extends Error {}
-
-export class UserRepository {
+/**
+ * Users in MongoDB, one document each. Every write is a single atomic statement: uniqueness comes
+ * from unique indexes (E11000), concurrent writers of one user from the version condition.
+ */
+export class UserRepository implements Users {
   private readonly users: Model<UserDocument>;
   private readonly counters;
-  private readonly lock: KeyedLock;
 
-  constructor(connection: Connection, lock: KeyedLock) {
+  constructor(connection: Connection) {
     this.users = userModel(connection);
-    this.counters = connection.collection<{ _id: string; seq: number }>('counters');
-    this.lock = lock;
+    this.counters = connection.collection<{ _id: string; seq: number }>(COUNTERS_COLLECTION);
   }
 
-  /**
-   * Runs a read-modify-write of one user with no other writer of that user in between, on any
-   * replica. MongoDB alone would not need it; FerretDB does (see KeyedLock).
-   */
-  exclusive<T>(userId: number, critical: () => Promise<T>): Promise<T> {
-    return this.lock.withLock(`user:${userId}`, critical);
-  }
-
-  /** No two users can claim one number at once: checking and committing happen under its lock. */
-  exclusivePhone<T>(phone: string, critical: () => Promise<T>): Promise<T> {
-    return this.lock.withLock(`phone:${phone}`, critical);
-  }
-
-  async ensureIndexes(): Promise<void> {
+  /** The indexes and the id counter; run at start-up, after the collections exist, before traffic. */
+  async prepare(): Promise<void> {
     await this.users.createIndexes();
+    await this.counters.updateOne({ _id: USERS_COUNTER }, { $setOnInsert: { seq: 0 } }, { upsert: true });
   }
 
-  /** Integer ids from a monotonic counter: one atomic $inc per user. */
+  /** Integer ids from a monotonic counter: one atomic $inc per user, no lock. */
   private async nextId(): Promise<number> {
-    return this.lock.withLock('counter:users', async () => {
-      const counter = await this.counters.findOneAndUpdate(
-        { _id: 'users' },
-        { $inc: { seq: 1 } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      return counter!.seq;
-    });
+    const counter = await this.counters.findOneAndUpdate(
+      { _id: USERS_COUNTER },
+      { $inc: { seq: 1 } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    if (!counter) throw new Error('the users counter returned no document');
+    return counter.seq;
   }
 
-  async create(user: NewUser): Promise<User> {
+  async create(user: NewUser): Promise<CreateUserResult> {
     const id = await this.nextId();
     try {
       const created = await this.users.create({
@@ -70,9 +65,9 @@ export class UserRepository {
         email_normalized: user.email.toLowerCase(),
         outbox: [],
       });
-      return toUser(created.toObject())!;
+      return { outcome: 'created', user: toUser(created.toObject())! };
     } catch (error) {
-      if ((error as { code?: number }).code === DUPLICATE_KEY) throw new EmailTakenError(user.email);
+      if (duplicateKeyField(error) === 'email_normalized') return { outcome: 'email-taken' };
       throw error;
     }
   }
@@ -91,46 +86,54 @@ export class UserRepository {
 
   /**
    * Swaps the password hash for a re-hash of the same password, unless it changed since it was read
-   * (then the newer one stays). No version bump and no event: the password is not profile data.
+   * (then the newer one stays): one update conditional on the hash read. No version bump and no
+   * event: the password is not profile data.
    */
   async replacePasswordHash(userId: number, expected: string, replacement: string): Promise<boolean> {
-    return this.exclusive(userId, async () => {
-      const result = await this.users.updateOne(
-        { _id: userKey(userId), password_hash: expected },
-        { $set: { password_hash: replacement } },
-      );
-      return result.modifiedCount === 1;
-    });
+    const result = await this.users.updateOne(
+      { _id: userKey(userId), password_hash: expected },
+      { $set: { password_hash: replacement } },
+    );
+    return result.modifiedCount === 1;
   }
 
-  async isPhoneTakenByAnother(phone: string, userId: number): Promise<boolean> {
+  async isPhoneHeldByAnother(phone: string, userId: number): Promise<boolean> {
     // trusted(): our own operator, exempt from the sanitizeFilter that guards user input.
     return (await this.users.exists({ phone, _id: trusted({ $ne: userKey(userId) }) })) !== null;
   }
 
   /**
-   * Applies a change only if nobody committed one since `expectedVersion` was read, bumping the
-   * version and appending the event in the same single-document update (no transaction needed).
-   * Returns null when another writer won; the caller re-reads and retries.
+   * One conditional update: matches only while the version is the one the change was computed
+   * from, and sets the fields, bumps the version, appends the event and keeps `outbox_since` at
+   * the oldest unpublished event, all in the same single-document write. A phone claim goes in
+   * the same write, so the unique index on `phone_unique` refuses it atomically.
    */
-  async commitChange(
-    userId: number,
-    expectedVersion: number,
-    changes: ProfileChanges,
-    event: ProfileUpdatedEvent,
-  ): Promise<User | null> {
-    const updated = await this.users
-      .findOneAndUpdate(
-        { _id: userKey(userId), version: expectedVersion },
-        {
-          $set: { ...changes, version: expectedVersion + 1 },
-          $push: { outbox: event },
-          $min: { outbox_since: new Date(event.occurred_at) },
-        },
-        // No projection: FerretDB does not implement one on findAndModify; toUser drops internals.
-        { returnDocument: 'after' },
-      )
-      .lean<UserDocument>();
-    return toUser(updated);
+  async commitChange({
+    userId,
+    expectedVersion,
+    set,
+    event,
+    phoneClaim,
+  }: ProfileCommit): Promise<CommitResult> {
+    const $set: Record<string, unknown> = { ...set, version: expectedVersion + 1 };
+    const update: UpdateQuery<UserDocument> = {
+      $set,
+      $push: { outbox: event },
+      $min: { outbox_since: new Date(event.occurred_at) },
+    };
+    if (phoneClaim === null) update.$unset = { phone_unique: 1 };
+    else if (phoneClaim !== undefined) $set.phone_unique = phoneClaim;
+    try {
+      const updated = await this.users
+        .findOneAndUpdate({ _id: userKey(userId), version: expectedVersion }, update, {
+          returnDocument: 'after',
+          projection: INTERNAL_PROJECTION,
+        })
+        .lean<UserDocument>();
+      return updated ? { outcome: 'committed', user: toUser(updated)! } : { outcome: 'conflict' };
+    } catch (error) {
+      if (duplicateKeyField(error) === 'phone_unique') return { outcome: 'phone-taken' };
+      throw error;
+    }
   }
 }

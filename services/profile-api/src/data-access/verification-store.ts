@@ -1,19 +1,5 @@
 import type { Redis } from 'ioredis';
-
-export interface PendingPhoneChange {
-  /** HMAC of the code: the code itself is never stored. */
-  codeHash: string;
-  phone: string;
-  /** The validated change that the right code applies, as JSON. */
-  change: string;
-  attempts: number;
-}
-
-export type CodeCheck =
-  | { outcome: 'missing' }
-  | { outcome: 'wrong'; attemptsLeft: number }
-  | { outcome: 'exhausted' }
-  | { outcome: 'accepted'; pending: PendingPhoneChange };
+import type { CodeCheck, PendingPhoneChange, PhoneVerifications } from '../domain/ports.ts';
 
 const pendingKey = (userId: number) => `phone-verification:${userId}`;
 const resendKey = (userId: number) => `phone-verification:${userId}:sent`;
@@ -37,7 +23,7 @@ end
 return { 'wrong', tostring(tonumber(ARGV[2]) - attempts) }
 `;
 
-export class VerificationStore {
+export class VerificationStore implements PhoneVerifications {
   private readonly redis: Redis;
 
   constructor(redis: Redis) {

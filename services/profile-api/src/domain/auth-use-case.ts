@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import Joi from 'joi';
-import { EmailTakenError, type UserRepository } from '../data-access/user-repository.ts';
-import type { Session, SessionStore } from '../data-access/session-store.ts';
+import { fieldError } from './errors.ts';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './password.ts';
+import type { Session, Sessions, Users } from './ports.ts';
 import type { ProfileRules } from './profile-schema.ts';
 import type { User } from './user.ts';
-import { fieldError } from './errors.ts';
 import { validateOrThrow } from './validation-errors.ts';
 
 export interface AuthUseCaseDeps {
-  users: UserRepository;
-  sessions: SessionStore;
+  users: Users;
+  sessions: Sessions;
   profileRules: ProfileRules;
   defaultLanguageCode: string;
 }
@@ -53,31 +52,28 @@ export class AuthUseCase {
     } = validateOrThrow<Record<string, unknown>>(registrationSchema, body);
     // Optional profile fields go through the same rules as a profile PATCH.
     const { changes } = this.deps.profileRules.validate(profileInput, { partial: true, withLoyalty: false });
-    try {
-      return await this.deps.users.create({
-        email: email as string,
-        password_hash: await hashPassword(password as string),
-        first_name: '',
-        last_name: '',
-        email_allowed: false,
-        sms_allowed: false,
-        whatsapp_allowed: false,
-        call_allowed: null,
-        phone: null,
-        date_of_birth: null,
-        gender: null,
-        language_code: this.deps.defaultLanguageCode,
-        attributes: {},
-        ...changes,
-        avatar: null,
-        date_joined: new Date(),
-      });
-    } catch (error) {
-      if (error instanceof EmailTakenError) {
-        throw fieldError('email', 'A user is already registered with this e-mail address.', 'email-taken');
-      }
-      throw error;
+    const result = await this.deps.users.create({
+      email: email as string,
+      password_hash: await hashPassword(password as string),
+      first_name: '',
+      last_name: '',
+      email_allowed: false,
+      sms_allowed: false,
+      whatsapp_allowed: false,
+      call_allowed: null,
+      phone: null,
+      date_of_birth: null,
+      gender: null,
+      language_code: this.deps.defaultLanguageCode,
+      attributes: {},
+      ...changes,
+      avatar: null,
+      date_joined: new Date(),
+    });
+    if (result.outcome === 'email-taken') {
+      throw fieldError('email', 'A user is already registered with this e-mail address.', 'email-taken');
     }
+    return result.user;
   }
 
   /** Every login issues a fresh session id, so an id planted before login is worthless after it. */

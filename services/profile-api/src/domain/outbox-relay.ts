@@ -1,18 +1,17 @@
-import type { ProfileUpdatedEvent } from '@app/events';
-import type { KeyedLock, Logger } from '@app/service-kit';
-import type { OutboxRepository } from '../data-access/outbox-repository.ts';
-
-export interface EventPublisher {
-  /** Resolves once the broker answers; rejects fast when it does not. */
-  connect(): Promise<void>;
-  publish(events: ProfileUpdatedEvent[]): Promise<void>;
-}
+import type { Logger } from '@app/service-kit';
+import type { EventPublisher, Lease, Outbox } from './ports.ts';
 
 export interface OutboxRelayOptions {
-  outbox: OutboxRepository;
+  outbox: Outbox;
   publisher: EventPublisher;
-  /** Per-user publishing lock, shared by every replica: an event goes out twice only after a crash. */
-  lock: KeyedLock;
+  /**
+   * A per-user publishing lease shared by every replica. The database keeps each commit and each
+   * removal atomic, but it cannot keep two replicas from publishing one user's outbox at once:
+   * without the lease, replica B could publish a user's newer event while A still sends an older
+   * one, and the topic would hold them out of order. With it, one user's events reach Kafka in
+   * commit order, and an event goes out twice only after a crash or a lapsed lease.
+   */
+  lease: Lease;
   logger: Logger;
   /** How often the background relay looks for events the fast path left behind. */
   intervalMs: number;
@@ -71,9 +70,9 @@ export class OutboxRelay {
   }
 
   private async publishUser(userId: number): Promise<number> {
-    // Connect before taking the lock, so a broker outage never holds it.
+    // Connect before taking the lease, so a broker outage never holds it.
     await this.options.publisher.connect();
-    return this.options.lock.withLock(`outbox:${userId}`, async () => {
+    return this.options.lease.withLease(`outbox:${userId}`, async () => {
       this.scheduled.delete(userId);
       const events = await this.options.outbox.eventsOf(userId);
       if (events.length === 0) return 0;

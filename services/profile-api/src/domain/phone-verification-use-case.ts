@@ -1,23 +1,22 @@
 import { createHmac, randomInt } from 'node:crypto';
-import type { SettingsStore } from '@app/settings';
-import type { VerificationStore } from '../data-access/verification-store.ts';
-import { fieldError } from './errors.ts';
+import { fieldError, throttled } from './errors.ts';
+import type { PhoneVerifications, SettingsReader, SmsSender } from './ports.ts';
 import type { ProfileUseCase } from './profile-use-case.ts';
 import type { ValidatedProfileInput } from './profile-schema.ts';
-import type { SmsSender } from './sms-sender.ts';
-import { throttled, type Throttler } from './throttler.ts';
-import type { ProfileChanges, User } from './user.ts';
+import type { Throttler } from './throttler.ts';
+import type { Profile, ProfileChanges } from './user.ts';
 
 const MAX_WRONG_CODES = 5;
 const RESEND_INTERVAL_SECONDS = 60;
 
-export type LoyaltyUpdateResult = { status: 200; user: User } | { status: 202 };
+/** The change applied, or a code sent to confirm it (a new number, or a resend). */
+export type LoyaltyUpdateResult = { outcome: 'updated'; user: Profile } | { outcome: 'code-sent' };
 
 export interface PhoneVerificationDeps {
   profiles: ProfileUseCase;
-  store: VerificationStore;
+  store: PhoneVerifications;
   sms: SmsSender;
-  settings: SettingsStore;
+  settings: SettingsReader;
   throttler: Throttler;
   secretKey: string;
 }
@@ -41,12 +40,12 @@ export class PhoneVerificationUseCase {
 
     if (input.code) {
       await this.deps.throttler.check('phone-verification', String(userId));
-      return { status: 200, user: await this.confirm(user, input) };
+      return { outcome: 'updated', user: await this.confirm(user, input) };
     }
     if (changesPhone) {
       await this.deps.throttler.check('phone-verification', String(userId));
       await this.startVerification(user, input.changes);
-      return { status: 202 };
+      return { outcome: 'code-sent' };
     }
     if (input.resend) {
       const pending = await store.findPending(userId);
@@ -55,13 +54,16 @@ export class PhoneVerificationUseCase {
         await this.sendCode(userId, pending.phone, (codeHash, ttl) =>
           store.replaceCode(userId, codeHash, ttl),
         );
-        return { status: 202 };
+        return { outcome: 'code-sent' };
       }
     }
-    return { status: 200, user: await profiles.updateProfile(userId, input.changes, 'profile-with-loyalty') };
+    return {
+      outcome: 'updated',
+      user: await profiles.updateProfile(userId, input.changes, 'profile-with-loyalty'),
+    };
   }
 
-  private async startVerification(user: User, changes: ProfileChanges): Promise<void> {
+  private async startVerification(user: Profile, changes: ProfileChanges): Promise<void> {
     // Everything but the code is checked now, so the code confirms a change that will apply.
     await this.deps.profiles.checkChange(user, changes);
     const phone = changes.phone!;
@@ -98,7 +100,7 @@ export class PhoneVerificationUseCase {
     }
   }
 
-  private async confirm(user: User, input: ValidatedProfileInput): Promise<User> {
+  private async confirm(user: Profile, input: ValidatedProfileInput): Promise<Profile> {
     const { store, profiles } = this.deps;
     const pending = await store.findPending(user.id);
     if (!pending) throw fieldError('code', 'The verification code has expired. Request a new one.');

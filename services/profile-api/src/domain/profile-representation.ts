@@ -1,13 +1,13 @@
 import type { ProfileSnapshot } from '@app/events';
 import { extensionFor } from './avatar-image.ts';
-import { GENDERS, type AvatarRef, type User } from './user.ts';
+import { GENDERS, type AvatarRef, type Profile } from './user.ts';
 
 export function avatarPath(userId: number, avatar: AvatarRef | null): string | null {
   return avatar ? `/media/avatars/${userId}/${avatar.hash}.${extensionFor(avatar.content_type)}` : null;
 }
 
 /** What consumers of ProfileUpdated see: host-independent, no secrets. */
-export function toSnapshot(user: User): ProfileSnapshot {
+export function toSnapshot(user: Profile): ProfileSnapshot {
   return {
     id: user.id,
     email: user.email,
@@ -28,7 +28,7 @@ export function toSnapshot(user: User): ProfileSnapshot {
 }
 
 /** The UserProfile schema of the contract, exactly: avatar as an absolute URL, genders listed. */
-export function toProfileResponse(user: User, baseUrl: string) {
+export function toProfileResponse(user: Profile, baseUrl: string) {
   const { avatar, ...snapshot } = toSnapshot(user);
   return {
     ...snapshot,
@@ -37,6 +37,6 @@ export function toProfileResponse(user: User, baseUrl: string) {
   };
 }
 
-export function toProfileWithLoyaltyResponse(user: User, baseUrl: string) {
+export function toProfileWithLoyaltyResponse(user: Profile, baseUrl: string) {
   return { ...toProfileResponse(user, baseUrl), code: null, resend: false };
 }

@@ -16,6 +16,8 @@ export interface ValidatedProfileInput {
 }
 
 const ATTRIBUTES_MAX_BYTES = 16 * 1024;
+/** MongoDB refuses documents nested deeper than 100 levels; attributes sit a few levels down (outbox). */
+const ATTRIBUTES_MAX_DEPTH = 32;
 const MIN_BIRTH_YEAR = 1900;
 
 /** Fields the representation shows but a client cannot write: dropped silently, as DRF does. */
@@ -43,12 +45,25 @@ function findUnsafeKey(value: unknown, path: string): string | undefined {
     }
   } else if (value !== null && typeof value === 'object') {
     for (const [key, nested] of Object.entries(value)) {
-      if (key.startsWith('$') || key.includes('.')) return `${path}.${key}`;
+      // BSON keys are NUL-terminated: the driver refuses such a key outright (a 500 until refused here).
+      if (key.startsWith('$') || key.includes('.') || key.includes('\u0000')) return `${path}.${key}`;
       const found = findUnsafeKey(nested, `${path}.${key}`);
       if (found) return found;
     }
   }
   return undefined;
+}
+
+/** Whether a JSON value nests arrays and objects deeper than `limit`; iterative, so any depth is safe. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function todayUtc(): string {
@@ -91,9 +106,18 @@ export function createProfileRules({ languageCodes, defaultPhoneRegion }: Profil
   const attributes = Joi.object()
     .unknown(true)
     .custom((value: Record<string, unknown>, helpers) => {
+      if (nestedDeeperThan(value, ATTRIBUTES_MAX_DEPTH)) {
+        return helpers.message({
+          custom: `Ensure attributes nest no more than ${ATTRIBUTES_MAX_DEPTH} levels deep.`,
+        });
+      }
       const unsafe = findUnsafeKey(value, 'attributes');
       if (unsafe)
-        return helpers.message({ custom: `Keys may not start with "$" or contain ".": ${unsafe}.` });
+        return helpers.message({
+          custom: unsafe.includes('\u0000')
+            ? `Keys may not contain the NUL character: ${JSON.stringify(unsafe)}.`
+            : `Keys may not start with "$" or contain ".": ${unsafe}.`,
+        });
       if (Buffer.byteLength(JSON.stringify(value)) > ATTRIBUTES_MAX_BYTES) {
         return helpers.message({
           custom: `Ensure attributes take no more than ${ATTRIBUTES_MAX_BYTES} bytes.`,
@@ -129,7 +153,11 @@ export function createProfileRules({ languageCodes, defaultPhoneRegion }: Profil
   };
 
   function schemaFor(partial: boolean, withLoyalty: boolean): Joi.ObjectSchema {
-    const base = Joi.object({ ...fields, ...readOnly, ...(withLoyalty ? loyaltyFields : {}) }).required();
+    // Unknown top-level fields are dropped, not refused, as DRF serializers do: a client written for
+    // the seed's server may send fields this one does not know. (attributes keeps its own keys.)
+    const base = Joi.object({ ...fields, ...readOnly, ...(withLoyalty ? loyaltyFields : {}) })
+      .required()
+      .options({ stripUnknown: { objects: true } });
     return partial ? base : base.fork([...PUT_REQUIRED_FIELDS], (field) => field.required());
   }
   const schemas = {

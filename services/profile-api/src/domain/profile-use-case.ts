@@ -6,16 +6,14 @@ import {
   type ProfileUpdateSource,
   type ProfileUpdatedEvent,
 } from '@app/events';
-import { AppError } from '@app/service-kit';
-import type { SettingsStore } from '@app/settings';
-import type { AvatarRepository } from '../data-access/avatar-repository.ts';
-import type { UserRepository } from '../data-access/user-repository.ts';
-import { notAuthenticated } from './errors.ts';
+import { fieldError, fieldErrors, notAuthenticated, updateContention, type FieldErrors } from './errors.ts';
+import type { Avatars, SettingsReader, Users } from './ports.ts';
 import { toSnapshot } from './profile-representation.ts';
-import { PROFILE_FIELDS, type ProfileChanges, type ProfileField, type User } from './user.ts';
-import { validationFailed, type FieldErrors } from './validation-errors.ts';
+import { PROFILE_FIELDS, type Profile, type ProfileChanges, type ProfileField } from './user.ts';
 
-const MAX_COMMIT_ATTEMPTS = 8;
+/** Optimistic commits per change before giving up with `update-contention` (a 409). */
+export const MAX_COMMIT_ATTEMPTS = 12;
+const PHONE_TAKEN = 'A user with this phone number already exists.';
 
 export interface AvatarUpload {
   data: Buffer;
@@ -23,11 +21,22 @@ export interface AvatarUpload {
 }
 
 export interface ProfileUseCaseDeps {
-  users: UserRepository;
-  avatars: AvatarRepository;
-  settings: SettingsStore;
+  users: Users;
+  avatars: Avatars;
+  settings: SettingsReader;
   /** Called after each committed change, e.g. to publish its event at once. */
   onCommitted?: (event: ProfileUpdatedEvent) => void;
+  /** Waits before the next attempt after `attempt` lost to another writer. */
+  backoff?: (attempt: number) => Promise<void>;
+}
+
+/**
+ * Full jitter, doubling from 2 ms up to 100 ms: writers that collided spread out instead of
+ * colliding again in lockstep, and a loser never waits long.
+ */
+export function jitteredBackoff(attempt: number): Promise<void> {
+  const ceilingMs = Math.min(100, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceilingMs));
 }
 
 function isEmpty(value: unknown): boolean {
@@ -42,7 +51,7 @@ export class ProfileUseCase {
     this.deps = deps;
   }
 
-  async getProfile(userId: number): Promise<User> {
+  async getProfile(userId: number): Promise<Profile> {
     const user = await this.deps.users.findById(userId);
     if (!user) throw notAuthenticated();
     return user;
@@ -56,47 +65,45 @@ export class ProfileUseCase {
   }
 
   /** Every rule that needs the stored profile; throws the DRF-shaped 400 a client can act on. */
-  async checkChange(user: User, changes: ProfileChanges): Promise<ProfileField[]> {
+  async checkChange(user: Profile, changes: ProfileChanges): Promise<ProfileField[]> {
     const next = { ...user, ...changes };
     const errors: FieldErrors = {};
     for (const field of await this.deps.settings.get('USER_REQUIRED_FIELDS')) {
       if (isEmpty(next[field as ProfileField])) errors[field] = ['This field is required.'];
     }
     const changed = PROFILE_FIELDS.filter((field) => !isDeepStrictEqual(user[field], next[field]));
-    if (
-      changed.includes('phone') &&
-      next.phone &&
-      (await this.deps.settings.get('PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE'))
-    ) {
-      if (await this.deps.users.isPhoneTakenByAnother(next.phone, user.id)) {
-        errors.phone = ['A user with this phone number already exists.'];
-      }
+    // Numbers taken while the validator was off hold no claim (see updateProfile), so they are
+    // looked up here; a claim made at the same moment is refused by the store when committing.
+    if (changed.includes('phone') && (await this.phoneClaimFor(next.phone))) {
+      if (await this.deps.users.isPhoneHeldByAnother(next.phone!, user.id)) errors.phone = [PHONE_TAKEN];
     }
-    if (Object.keys(errors).length > 0) throw validationFailed(errors);
+    if (Object.keys(errors).length > 0) throw fieldErrors(errors);
     return changed;
   }
 
   /**
-   * Commits a change as the only writer of this user (a per-user lock), and still conditionally on
-   * the version it read, so a writer that outlived its lock cannot overwrite a newer change: it
-   * re-reads and re-validates. A change that alters nothing commits nothing and emits no event.
+   * Commits a change optimistically: read, validate, then one atomic update conditional on the
+   * version read. When another writer committed in between, it re-reads, re-validates and tries
+   * again after a short jittered wait, up to MAX_COMMIT_ATTEMPTS times, then gives up with
+   * `update-contention`. A change that alters nothing commits nothing and emits no event.
+   *
+   * Phone uniqueness, while PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE is on, is a claim the store
+   * holds unique: a change of phone claims the new number (or releases the claim when the
+   * validator is off or the number is removed), so of two users claiming one number at once
+   * exactly one commits and the other gets the 400 on phone.
    */
-  async updateProfile(userId: number, changes: ProfileChanges, source: ProfileUpdateSource): Promise<User> {
-    const commit = () => this.deps.users.exclusive(userId, () => this.commit(userId, changes, source));
-    // Lock order is always phone, then user: nothing takes them the other way round.
-    if (changes.phone && (await this.deps.settings.get('PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE'))) {
-      return this.deps.users.exclusivePhone(changes.phone, commit);
-    }
-    return commit();
-  }
-
-  private async commit(userId: number, changes: ProfileChanges, source: ProfileUpdateSource): Promise<User> {
-    for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt += 1) {
+  async updateProfile(
+    userId: number,
+    changes: ProfileChanges,
+    source: ProfileUpdateSource,
+  ): Promise<Profile> {
+    const backoff = this.deps.backoff ?? jitteredBackoff;
+    for (let attempt = 1; ; attempt += 1) {
       const user = await this.getProfile(userId);
       const changed = await this.checkChange(user, changes);
       if (changed.length === 0) return user;
 
-      const next: User = { ...user, ...changes, version: user.version + 1 };
+      const next: Profile = { ...user, ...changes, version: user.version + 1 };
       const event: ProfileUpdatedEvent = {
         event_id: randomUUID(),
         type: PROFILE_UPDATED,
@@ -109,15 +116,29 @@ export class ProfileUseCase {
         source,
       };
       const set = Object.fromEntries(changed.map((field) => [field, next[field]])) as ProfileChanges;
-      const committed = await this.deps.users.commitChange(userId, user.version, set, event);
-      if (committed) {
-        this.deps.onCommitted?.(event);
-        return committed;
+      const result = await this.deps.users.commitChange({
+        userId,
+        expectedVersion: user.version,
+        set,
+        event,
+        phoneClaim: changed.includes('phone') ? await this.phoneClaimFor(next.phone) : undefined,
+      });
+      switch (result.outcome) {
+        case 'committed':
+          this.deps.onCommitted?.(event);
+          return result.user;
+        case 'phone-taken':
+          throw fieldError('phone', PHONE_TAKEN, 'phone-taken');
+        case 'conflict':
+          if (attempt >= MAX_COMMIT_ATTEMPTS) throw updateContention();
+          await backoff(attempt);
       }
     }
-    throw new AppError('update-contention', 'too many concurrent updates of one profile', {
-      status: 409,
-      body: { detail: 'The profile is being changed by another request. Try again.' },
-    });
+  }
+
+  /** The number a profile showing `phone` claims: none while the validator is off. */
+  private async phoneClaimFor(phone: string | null | undefined): Promise<string | null> {
+    if (!phone) return null;
+    return (await this.deps.settings.get('PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE')) ? phone : null;
   }
 }

@@ -1,6 +1,6 @@
-import { AppError } from '@app/service-kit';
-import { RATE_PATTERN, type SettingsStore, type ThrottleScope } from '@app/settings';
-import type { ThrottleStore } from '../data-access/throttle-store.ts';
+import { RATE_PATTERN, type ThrottleScope } from '@app/settings';
+import { throttled } from './errors.ts';
+import type { SettingsReader, ThrottleCounters } from './ports.ts';
 
 const PERIOD_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -10,20 +10,12 @@ export function parseRate(rate: string): { limit: number; windowMs: number } | u
   return { limit: Number(match[1]), windowMs: PERIOD_MS[match[2]![0]!]! };
 }
 
-export function throttled(retryAfterSeconds: number): AppError {
-  return new AppError('throttled', 'request throttled', {
-    status: 429,
-    body: { detail: `Request was throttled. Expected available in ${retryAfterSeconds} seconds.` },
-    headers: { 'Retry-After': String(retryAfterSeconds) },
-  });
-}
-
 /** Applies the live THROTTLING_SETTINGS rate of a scope to one identity (a user id or an address). */
 export class Throttler {
-  private readonly store: ThrottleStore;
-  private readonly settings: SettingsStore;
+  private readonly store: ThrottleCounters;
+  private readonly settings: SettingsReader;
 
-  constructor(store: ThrottleStore, settings: SettingsStore) {
+  constructor(store: ThrottleCounters, settings: SettingsReader) {
     this.store = store;
     this.settings = settings;
   }

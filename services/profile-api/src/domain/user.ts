@@ -28,13 +28,17 @@ export type ProfileField = keyof ProfileFields;
 
 export const PROFILE_FIELDS: readonly ProfileField[] = WRITABLE_PROFILE_FIELDS;
 
-export interface User extends ProfileFields {
+/** A user as the profile endpoints see it: everything but the credentials. */
+export interface Profile extends ProfileFields {
   id: number;
   email: string;
-  password_hash: string;
   date_joined: Date;
   /** Incremented by every committed change; orders the user's events. */
   version: number;
+}
+
+export interface User extends Profile {
+  password_hash: string;
 }
 
 export type ProfileChanges = Partial<ProfileFields>;

@@ -1,7 +1,5 @@
 import type Joi from 'joi';
-import { AppError } from '@app/service-kit';
-
-export type FieldErrors = Record<string, string[]>;
+import { fieldErrors, type FieldErrors } from './errors.ts';
 
 const NON_FIELD = 'non_field_errors';
 
@@ -56,10 +54,6 @@ export function toFieldErrors(error: Joi.ValidationError): FieldErrors {
   return errors;
 }
 
-export function validationFailed(errors: FieldErrors): AppError {
-  return new AppError('validation-failed', 'request failed validation', { status: 400, body: errors });
-}
-
 /** Validates with the project's options and throws a DRF-shaped 400 on failure. */
 export function validateOrThrow<T>(
   schema: Joi.Schema<T>,
@@ -67,6 +61,6 @@ export function validateOrThrow<T>(
   options: Joi.ValidationOptions = {},
 ): T {
   const { value, error } = schema.validate(input, { abortEarly: false, ...options });
-  if (error) throw validationFailed(toFieldErrors(error));
+  if (error) throw fieldErrors(toFieldErrors(error));
   return value;
 }

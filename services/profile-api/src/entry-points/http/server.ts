@@ -6,8 +6,8 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { ErrorFunnel, Logger, Registry } from '@app/service-kit';
 import type { SettingsStore } from '@app/settings';
-import type { AvatarRepository } from '../../data-access/avatar-repository.ts';
 import type { AuthUseCase } from '../../domain/auth-use-case.ts';
+import type { Avatars } from '../../domain/ports.ts';
 import type { PhoneVerificationUseCase } from '../../domain/phone-verification-use-case.ts';
 import type { ProfileRules } from '../../domain/profile-schema.ts';
 import type { ProfileUseCase } from '../../domain/profile-use-case.ts';
@@ -30,7 +30,7 @@ export interface HttpDeps {
   rules: ProfileRules;
   throttler: Throttler;
   settings: SettingsStore;
-  avatars: AvatarRepository;
+  avatars: Avatars;
   adminToken: string;
   sessionTtlSeconds: number;
   secureCookies: boolean;

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import multer from 'multer';
 import { AppError, isAppError, type ErrorFunnel } from '@app/service-kit';
+import { fromDomainError } from '../error-mapping.ts';
 
 interface HttpParserError {
   type?: string;
@@ -8,9 +9,9 @@ interface HttpParserError {
   message?: string;
 }
 
-/** Errors raised outside our code (body parsers, multer) in the same DRF shape as our own. */
+/** Our domain's errors, and errors raised outside our code (body parsers, multer), in the DRF shape. */
 function fromFrameworkError(error: unknown): AppError | undefined {
-  if (isAppError(error)) return error;
+  if (isAppError(error)) return fromDomainError(error) ?? error;
   if (error instanceof multer.MulterError) {
     const message =
       error.code === 'LIMIT_FILE_SIZE'

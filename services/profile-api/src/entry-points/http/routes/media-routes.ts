@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import type { AvatarRepository } from '../../../data-access/avatar-repository.ts';
+import type { Avatars } from '../../../domain/ports.ts';
 
 /** Avatars by content hash: immutable, so clients and proxies may cache them forever. */
-export function mediaRoutes({ avatars }: { avatars: AvatarRepository }): Router {
+export function mediaRoutes({ avatars }: { avatars: Avatars }): Router {
   const router = Router();
   router.get('/media/avatars/:userId/:file', async (req, res) => {
     const hash = /^([a-f0-9]{64})\.\w+$/.exec(req.params.file)?.[1];

@@ -19,9 +19,30 @@ export interface ProfileRoutesDeps {
   throttler: Throttler;
 }
 
-function bodyOf(req: Request): unknown {
-  if (req.is('multipart/form-data')) return coerceFormFields({ ...(req.body as Record<string, unknown>) });
-  return req.body ?? {};
+/** Whether a string is the URL (absolute or relative, any host) of one of this user's avatars. */
+function isOwnAvatarUrl(value: string, userId: number): boolean {
+  let path: string;
+  try {
+    path = new URL(value, 'http://localhost').pathname;
+  } catch {
+    return false;
+  }
+  return new RegExp(`^/media/avatars/${userId}/[a-f0-9]{64}\\.\\w+$`).test(path);
+}
+
+/**
+ * The request's fields as the profile rules take them. A GET representation carries the avatar as
+ * its URL; a client that sends the representation back (as DRF clients do) must not be refused for
+ * it, so a URL of this user's own avatar reads as "leave the avatar as it is". Any other string
+ * stays and the rules refuse it: an avatar is set by uploading a file and removed with null.
+ */
+function bodyOf(req: Request, userId: number): unknown {
+  const body: unknown = req.is('multipart/form-data')
+    ? coerceFormFields({ ...(req.body as Record<string, unknown>) })
+    : (req.body ?? {});
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const { avatar, ...rest } = body as Record<string, unknown>;
+  return typeof avatar === 'string' && isOwnAvatarUrl(avatar, userId) ? rest : body;
 }
 
 function avatarUploadOf(req: Request): AvatarUpload | undefined {
@@ -61,7 +82,7 @@ export function profileRoutes({
     router[method]('/users/profile/', profileBody, async (req, res) => {
       const { userId } = authOf(res).session;
       await throttler.check('profile-update', String(userId));
-      const { changes } = rules.validate(bodyOf(req), { partial, withLoyalty: false });
+      const { changes } = rules.validate(bodyOf(req, userId), { partial, withLoyalty: false });
       const withAvatar = await profiles.prepareAvatar(avatarUploadOf(req), changes);
       const user = await profiles.updateProfile(userId, withAvatar, 'profile');
       res.json(toProfileResponse(user, baseUrlOf(req)));
@@ -70,10 +91,10 @@ export function profileRoutes({
     router[method]('/users/profile-with-loyalty/', profileBody, async (req, res) => {
       const { userId } = authOf(res).session;
       await throttler.check('profile-update', String(userId));
-      const input = rules.validate(bodyOf(req), { partial, withLoyalty: true });
+      const input = rules.validate(bodyOf(req, userId), { partial, withLoyalty: true });
       const changes = await profiles.prepareAvatar(avatarUploadOf(req), input.changes);
       const result = await phoneVerification.update(userId, { ...input, changes });
-      if (result.status === 202) res.status(202).json({ detail: 'Verification code sent.' });
+      if (result.outcome === 'code-sent') res.status(202).json({ detail: 'Verification code sent.' });
       else res.json(toProfileWithLoyaltyResponse(result.user, baseUrlOf(req)));
     });
   }

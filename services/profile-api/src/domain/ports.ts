@@ -1,0 +1,160 @@
+/**
+ * What profile-api's domain needs from the world, in its own terms. data-access implements these
+ * (MongoDB, Redis, Kafka, HTTP); the domain never imports an adapter, a driver or a framework.
+ */
+import type { ProfileUpdatedEvent } from '@app/events';
+import type { SettingKey, Settings } from '@app/settings';
+import type { Profile, ProfileChanges, User } from './user.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+export type NewUser = Omit<User, 'id' | 'version'>;
+
+export type CreateUserResult = { outcome: 'created'; user: User } | { outcome: 'email-taken' };
+
+/** One committed change: the new profile fields, the event describing them, and the phone claim. */
+export interface ProfileCommit {
+  userId: number;
+  /** The version the change was computed from: the commit applies only if it is still current. */
+  expectedVersion: number;
+  /** The changed fields only. */
+  set: ProfileChanges;
+  event: ProfileUpdatedEvent;
+  /**
+   * The user's claim on a phone number, which no other user may hold at the same time:
+   * a number claims it (refused with `phone-taken` if another user's claim holds it), null
+   * releases the user's claim, undefined leaves it as it is.
+   */
+  phoneClaim?: string | null;
+}
+
+export type CommitResult =
+  | { outcome: 'committed'; user: Profile }
+  /** Another writer committed since `expectedVersion` was read (or the user is gone): re-read. */
+  | { outcome: 'conflict' }
+  /** Another user's claim holds the phone number. Nothing was written. */
+  | { outcome: 'phone-taken' };
+
+export interface Users {
+  findById(id: number): Promise<Profile | null>;
+  findByEmail(email: string): Promise<User | null>;
+  /** Whether another user's profile shows this number, claimed or not. */
+  isPhoneHeldByAnother(phone: string, userId: number): Promise<boolean>;
+  /** A fresh id, and the email unique ignoring case (decided by the store, atomically). */
+  create(user: NewUser): Promise<CreateUserResult>;
+  /**
+   * Applies the change, bumps the version and appends the event in one atomic step, only if the
+   * version is still `expectedVersion`.
+   */
+  commitChange(commit: ProfileCommit): Promise<CommitResult>;
+  /**
+   * Replaces the password hash only if it is still `expected` (no version bump, no event: the
+   * password is not profile data). Whether it was replaced.
+   */
+  replacePasswordHash(userId: number, expected: string, replacement: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbox and events
+
+export interface Outbox {
+  /** Users whose oldest unpublished event is older than `olderThan`, oldest first. */
+  usersWithBacklog(olderThan: Date, limit: number): Promise<number[]>;
+  /** One user's unpublished events, in commit order. */
+  eventsOf(userId: number): Promise<ProfileUpdatedEvent[]>;
+  /** Removes these events from the user's outbox; events appended meanwhile stay. */
+  removePublished(userId: number, eventIds: string[]): Promise<void>;
+}
+
+export interface EventPublisher {
+  /** Resolves once the broker answers; rejects fast when it does not. */
+  connect(): Promise<void>;
+  publish(events: ProfileUpdatedEvent[]): Promise<void>;
+}
+
+/**
+ * Mutual exclusion per key across every replica, for a bounded time: a holder that outlives the
+ * lease (or crashes) loses it.
+ */
+export interface Lease {
+  withLease<T>(key: string, critical: () => Promise<T>): Promise<T>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions, verification codes, throttling
+
+export interface Session {
+  userId: number;
+  csrfToken: string;
+  createdAt: string;
+}
+
+export interface Sessions {
+  save(sessionId: string, session: Session): Promise<void>;
+  find(sessionId: string): Promise<Session | null>;
+  delete(sessionId: string): Promise<void>;
+}
+
+export interface PendingPhoneChange {
+  /** HMAC of the code: the code itself is never stored. */
+  codeHash: string;
+  phone: string;
+  /** The validated change that the right code applies, as JSON. */
+  change: string;
+  attempts: number;
+}
+
+export type CodeCheck =
+  | { outcome: 'missing' }
+  | { outcome: 'wrong'; attemptsLeft: number }
+  | { outcome: 'exhausted' }
+  | { outcome: 'accepted'; pending: PendingPhoneChange };
+
+export interface PhoneVerifications {
+  savePending(userId: number, pending: PendingPhoneChange, ttlSeconds: number): Promise<void>;
+  findPending(userId: number): Promise<PendingPhoneChange | null>;
+  /** Replaces the code of a pending change, keeping its attempt count and restarting its expiry. */
+  replaceCode(userId: number, codeHash: string, ttlSeconds: number): Promise<void>;
+  /** Compares, counts and consumes in one atomic step. */
+  checkCode(userId: number, codeHash: string, maxAttempts: number): Promise<CodeCheck>;
+  dropPending(userId: number): Promise<void>;
+  /** Claims the right to send a code now; returns the seconds to wait when one went out recently. */
+  claimSendSlot(userId: number, intervalSeconds: number): Promise<number>;
+  releaseSendSlot(userId: number): Promise<void>;
+}
+
+export interface ThrottleResult {
+  allowed: boolean;
+  retryAfterSeconds: number;
+}
+
+/** Fixed-window counters shared by every replica. */
+export interface ThrottleCounters {
+  hit(bucket: string, limit: number, windowMs: number): Promise<ThrottleResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Avatars, settings, SMS
+
+export interface StoredAvatar {
+  hash: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export interface Avatars {
+  /** Stores the image (idempotently) and returns its content hash. */
+  save(data: Buffer, contentType: string): Promise<string>;
+  find(hash: string): Promise<StoredAvatar | null>;
+}
+
+/** The live settings, as the domain reads them. */
+export interface SettingsReader {
+  get<K extends SettingKey>(key: K): Promise<Settings[K]>;
+}
+
+/** The SMS provider. */
+export interface SmsSender {
+  send(to: string, text: string): Promise<void>;
+}

@@ -1,0 +1,165 @@
+import { AppError } from '@app/service-kit';
+import type { Settings } from '@app/settings';
+import type { Avatars, CommitResult, ProfileCommit, SettingsReader, Users } from '../src/domain/ports.ts';
+import { MAX_COMMIT_ATTEMPTS, ProfileUseCase } from '../src/domain/profile-use-case.ts';
+import type { User } from '../src/domain/user.ts';
+
+const ADA: User = {
+  id: 7,
+  email: 'ada@example.com',
+  password_hash: 'x',
+  first_name: 'Ada',
+  last_name: 'Lovelace',
+  email_allowed: false,
+  sms_allowed: false,
+  whatsapp_allowed: false,
+  call_allowed: null,
+  phone: null,
+  date_of_birth: null,
+  gender: null,
+  language_code: 'en',
+  attributes: {},
+  avatar: null,
+  date_joined: new Date('2026-01-01T00:00:00Z'),
+  version: 3,
+};
+
+/** The Users port in memory: applies commits as the database would, and lets a test interfere. */
+class InMemoryUsers implements Users {
+  user: User = { ...ADA };
+  commits: ProfileCommit[] = [];
+  /** Runs before each commit is applied; returning a result decides the commit instead. */
+  interfere: (commit: ProfileCommit) => CommitResult | undefined = () => undefined;
+
+  async findById(id: number) {
+    return id === this.user.id ? { ...this.user } : null;
+  }
+  async findByEmail() {
+    return null;
+  }
+  async isPhoneHeldByAnother() {
+    return false;
+  }
+  async create(): Promise<never> {
+    throw new Error('not used');
+  }
+  async replacePasswordHash(): Promise<never> {
+    throw new Error('not used');
+  }
+  async commitChange(commit: ProfileCommit): Promise<CommitResult> {
+    this.commits.push(commit);
+    const decided = this.interfere(commit);
+    if (decided) return decided;
+    if (commit.expectedVersion !== this.user.version) return { outcome: 'conflict' };
+    this.user = { ...this.user, ...commit.set, version: commit.expectedVersion + 1 };
+    return { outcome: 'committed', user: { ...this.user } };
+  }
+}
+
+function settingsWith(overrides: Partial<Settings> = {}): SettingsReader {
+  const values = { USER_REQUIRED_FIELDS: [], PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE: true, ...overrides };
+  return { get: async (key) => values[key as keyof typeof values] as never };
+}
+
+const avatars: Avatars = {
+  save: async () => 'hash',
+  find: async () => null,
+};
+
+function useCase(users: InMemoryUsers, settings = settingsWith()) {
+  const committed: number[] = [];
+  const profiles = new ProfileUseCase({
+    users,
+    avatars,
+    settings,
+    onCommitted: (event) => committed.push(event.profile_version),
+    backoff: async () => undefined,
+  });
+  return { profiles, committed };
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected an AppError');
+}
+
+describe('ProfileUseCase.updateProfile', () => {
+  test('when another writer commits between the read and the commit, then the change is re-read and committed on top of it', async () => {
+    const users = new InMemoryUsers();
+    users.interfere = (commit) => {
+      if (users.commits.length === 1) {
+        users.user = { ...users.user, last_name: 'Byron', version: commit.expectedVersion + 1 };
+      }
+      return undefined;
+    };
+    const { profiles, committed } = useCase(users);
+
+    const user = await profiles.updateProfile(7, { first_name: 'Augusta' }, 'profile');
+
+    expect(users.commits.map((commit) => commit.expectedVersion)).toEqual([3, 4]);
+    expect(user).toMatchObject({ first_name: 'Augusta', last_name: 'Byron', version: 5 });
+    // The event describes the profile as committed, the other writer's change included.
+    expect(users.commits[1]!.event.profile).toMatchObject({ first_name: 'Augusta', last_name: 'Byron' });
+    expect(users.commits[1]!.event.profile_version).toBe(5);
+    expect(committed).toEqual([5]);
+  });
+
+  test('when the other writer already made the same change, then nothing is committed the second time', async () => {
+    const users = new InMemoryUsers();
+    users.interfere = (commit) => {
+      users.user = { ...users.user, first_name: 'Augusta', version: commit.expectedVersion + 1 };
+      return { outcome: 'conflict' };
+    };
+    const { profiles, committed } = useCase(users);
+
+    const user = await profiles.updateProfile(7, { first_name: 'Augusta' }, 'profile');
+
+    expect(users.commits).toHaveLength(1);
+    expect(user.first_name).toBe('Augusta');
+    expect(committed).toEqual([]);
+  });
+
+  test(`when every attempt loses to another writer, then after ${MAX_COMMIT_ATTEMPTS} attempts it gives up with update-contention`, async () => {
+    const users = new InMemoryUsers();
+    users.interfere = () => ({ outcome: 'conflict' });
+    const { profiles, committed } = useCase(users);
+
+    const error = await errorOf(profiles.updateProfile(7, { first_name: 'Augusta' }, 'profile'));
+
+    expect(error.code).toBe('update-contention');
+    expect(users.commits).toHaveLength(MAX_COMMIT_ATTEMPTS);
+    expect(committed).toEqual([]);
+  });
+
+  test('when the store refuses the phone claim, then a phone-taken field error and no event', async () => {
+    const users = new InMemoryUsers();
+    users.interfere = () => ({ outcome: 'phone-taken' });
+    const { profiles, committed } = useCase(users);
+
+    const error = await errorOf(profiles.updateProfile(7, { phone: '+905321234567' }, 'profile'));
+
+    expect(error.code).toBe('phone-taken');
+    expect(error.details).toEqual({ fields: { phone: ['A user with this phone number already exists.'] } });
+    expect(committed).toEqual([]);
+  });
+
+  test.each([
+    ['a new number, validator on', true, { phone: '+905321234567' }, '+905321234567'],
+    ['a new number, validator off', false, { phone: '+905321234567' }, null],
+    ['no number any more', true, { phone: null }, null],
+    ['no change of number', true, { first_name: 'Augusta' }, undefined],
+  ])('when the change carries %s, then the phone claim is %p', async (_case, active, change, claim) => {
+    const users = new InMemoryUsers();
+    users.user = { ...users.user, phone: '+905550000000' };
+    const { profiles } = useCase(users, settingsWith({ PHONE_NUMBER_UNIQUE_VALIDATOR_ACTIVE: active }));
+
+    await profiles.updateProfile(7, change, 'profile');
+
+    expect(users.commits[0]!.phoneClaim).toBe(claim);
+  });
+});

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import type { ProfileUpdatedEvent } from '@app/events';
+import { OutboxRepository } from '../../services/profile-api/src/data-access/outbox-repository.ts';
+import { connectProfileDatabase } from '../../services/profile-api/src/data-access/mongo.ts';
+import { mongoUrlFor } from '../support/env.ts';
+
+interface StoredOutbox {
+  _id: string;
+  outbox: Pick<ProfileUpdatedEvent, 'event_id' | 'occurred_at'>[];
+  outbox_since?: Date;
+}
+
+function eventAt(occurredAt: string) {
+  return { event_id: randomUUID(), occurred_at: occurredAt };
+}
+
+// The relay removes what it published with one $pull; outbox_since must follow what remains.
+describe('profile-api: removing published events from the outbox', () => {
+  let connection: Connection;
+  let outbox: OutboxRepository;
+
+  beforeAll(async () => {
+    connection = await connectProfileDatabase(mongoUrlFor(`outbox_store_${Date.now()}`));
+    outbox = new OutboxRepository(connection);
+  });
+
+  afterAll(async () => {
+    await connection?.dropDatabase();
+    await connection?.close();
+  });
+
+  const users = () => connection.collection<StoredOutbox>('users');
+
+  async function userWith(events: StoredOutbox['outbox']): Promise<number> {
+    const id = Math.floor(Math.random() * 1e9);
+    await users().insertOne({
+      _id: String(id),
+      outbox: events,
+      outbox_since: new Date(events[0]!.occurred_at),
+    });
+    return id;
+  }
+
+  test('when some of the events were published, then only those leave and outbox_since moves to the oldest left', async () => {
+    const events = [
+      eventAt('2026-01-01T00:00:01Z'),
+      eventAt('2026-01-01T00:00:02Z'),
+      eventAt('2026-01-01T00:00:03Z'),
+    ];
+    const id = await userWith(events);
+
+    await outbox.removePublished(id, [events[0]!.event_id, events[1]!.event_id]);
+
+    const after = await users().findOne({ _id: String(id) });
+    expect(after?.outbox.map((event) => event.event_id)).toEqual([events[2]!.event_id]);
+    expect(after?.outbox_since).toEqual(new Date('2026-01-01T00:00:03Z'));
+    expect(await outbox.usersWithBacklog(new Date('2026-01-01T00:00:02Z'), 10)).not.toContain(id);
+    expect(await outbox.usersWithBacklog(new Date('2026-01-01T00:00:03Z'), 10)).toContain(id);
+  });
+
+  test('when every event was published, then the outbox is empty and outbox_since is gone', async () => {
+    const events = [eventAt('2026-01-01T00:00:01Z'), eventAt('2026-01-01T00:00:02Z')];
+    const id = await userWith(events);
+
+    await outbox.removePublished(
+      id,
+      events.map((event) => event.event_id),
+    );
+
+    const after = await users().findOne({ _id: String(id) });
+    expect(after?.outbox).toEqual([]);
+    expect(after).not.toHaveProperty('outbox_since');
+    expect(await outbox.eventsOf(id)).toEqual([]);
+  });
+
+  test('when events are appended while published ones are removed, then no appended event is lost', async () => {
+    const first = eventAt('2026-01-01T00:00:01Z');
+    const id = await userWith([first]);
+    const appended = Array.from({ length: 20 }, (_, index) =>
+      eventAt(`2026-01-01T00:01:${String(index).padStart(2, '0')}Z`),
+    );
+
+    await Promise.all([
+      outbox.removePublished(id, [first.event_id]),
+      ...appended.map((event) =>
+        users().updateOne(
+          { _id: String(id) },
+          { $push: { outbox: event }, $min: { outbox_since: new Date(event.occurred_at) } },
+        ),
+      ),
+    ]);
+
+    const after = await users().findOne({ _id: String(id) });
+    expect(after?.outbox.map((event) => event.event_id).sort()).toEqual(
+      appended.map((event) => event.event_id).sort(),
+    );
+    // Never later than the oldest event still waiting, so the relay's backlog query finds it.
+    const oldest = Math.min(...after!.outbox.map((event) => Date.parse(event.occurred_at)));
+    expect(after?.outbox_since?.getTime()).toBeLessThanOrEqual(oldest);
+  });
+});
