@@ -1,7 +1,6 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
-import type { ProfileUpdatedEvent } from '@app/events';
-import type { Outbox } from '../domain/ports.ts';
-import { userKey, userModel, type UserDocument } from './user-model.ts';
+import type { Outbox, OutboxEntry } from '../domain/ports.ts';
+import { userKey, userModel, type StoredOutboxEntry, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
 
@@ -30,13 +29,22 @@ export class OutboxRepository implements Outbox {
     return documents.map((document) => Number(document._id));
   }
 
-  async eventsOf(userId: number): Promise<ProfileUpdatedEvent[]> {
+  async eventsOf(userId: number): Promise<OutboxEntry[]> {
     const document = await this.users.findOne({ _id: userKey(userId) }, { outbox: 1 }).lean<UserDocument>();
-    return document?.outbox ?? [];
+    return (document?.outbox ?? []).map(toEntry);
   }
 
   async backlogSize(): Promise<number> {
     return this.users.countDocuments({ outbox_since: trusted({ $exists: true }) });
+  }
+
+  /** When the oldest event still waiting anywhere was written; undefined when every outbox is empty. */
+  async oldestPendingSince(): Promise<Date | undefined> {
+    const oldest = await this.users
+      .findOne({ outbox_since: trusted({ $exists: true }) }, { outbox_since: 1 })
+      .sort({ outbox_since: 1 })
+      .lean<Pick<UserDocument, 'outbox_since'>>();
+    return oldest?.outbox_since;
   }
 
   /**
@@ -65,4 +73,8 @@ export class OutboxRepository implements Outbox {
       );
     }
   }
+}
+
+function toEntry({ trace, ...event }: StoredOutboxEntry): OutboxEntry {
+  return trace ? { event, trace } : { event };
 }
