@@ -98,7 +98,10 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     config.topicDurability,
   );
   const outbox = new OutboxRepository(mongo);
-  const { published } = outboxMetrics(metrics, () => outbox.backlogSize());
+  const { published, publishSeconds } = outboxMetrics(metrics, {
+    backlogSize: () => outbox.backlogSize(),
+    oldestPendingSince: () => outbox.oldestPendingSince(),
+  });
   const relay = new OutboxRelay({
     outbox,
     publisher,
@@ -107,7 +110,10 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     logger,
     intervalMs: config.relayIntervalMs,
     graceMs: config.relayGraceMs,
-    onPublished: (count) => published.inc(count),
+    onPublished: (count, seconds) => {
+      published.inc(count);
+      publishSeconds.observe(seconds);
+    },
   });
   const profiles = new ProfileUseCase({
     users,
