@@ -17,14 +17,7 @@ import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { MongooseInstrumentation } from '@opentelemetry/instrumentation-mongoose';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import {
-  detectResources,
-  envDetector,
-  hostDetector,
-  osDetector,
-  processDetector,
-  resourceFromAttributes,
-} from '@opentelemetry/resources';
+import { detectResources, envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -100,7 +93,7 @@ export function serviceNameFrom(env: NodeJS.ProcessEnv, entry = process.argv[1] 
 /**
  * Starts tracing for this process: W3C propagation, AsyncLocalStorage context, the sampler and the
  * exporters named by OTEL_* variables, and the instrumentations. Resource attributes come from the
- * environment, host, OS and process only: no cloud detector probes a metadata address. No signal
+ * environment and the host only: no cloud detector probes a metadata address. No signal
  * handler is installed: the service flushes from its own stop path (flushTelemetry/shutdownTelemetry).
  */
 export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promise<TracingHandle> {
@@ -111,9 +104,11 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
 
   registerImportHooks({ include: HOOKED_IMPORTS });
 
-  const resource = detectResources({
-    detectors: [envDetector, hostDetector, osDetector, processDetector],
-  }).merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }));
+  // Zipkin repeats the resource on every span: the service, its host (the container, so the replica)
+  // and OTEL_RESOURCE_ATTRIBUTES; no os/process detail (command lines) on each span.
+  const resource = detectResources({ detectors: [envDetector, hostDetector] }).merge(
+    resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
+  );
   const provider = new TracerProvider({
     resource,
     sampler,
