@@ -523,18 +523,28 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
         const vmui = watchPage(dashboardPage);
         const dashboardResponse = await dashboardPage.goto(`${current.victoriaMetricsUrl}/vmui/#/dashboards`);
         expect(dashboardResponse?.status()).toBe(200);
+        await dashboardPage
+          .getByText('Requests per second by route')
+          .waitFor({ state: 'visible', timeout: 20_000 });
+        // vmui opens the first row only; the others open on a click of their title.
+        for (const row of ['profile-api: writes and outbox', 'loyalty-sync', 'Providers']) {
+          await dashboardPage.getByText(row, { exact: true }).first().click();
+        }
         for (const title of [
-          'Requests per second by route',
           'Commits per second by source',
           'Consumer lag per partition',
+          'Loyalty card call latency',
         ]) {
-          await dashboardPage.getByText(title).first().waitFor({ state: 'visible', timeout: 20_000 });
+          await dashboardPage.getByText(title).waitFor({ state: 'visible', timeout: 20_000 });
         }
         // Series drawn, with their labels in the legend: the panels have data, not "No data".
-        await dashboardPage
-          .getByText('profile-with-loyalty')
-          .first()
-          .waitFor({ state: 'visible', timeout: 30_000 });
+        for (const series of [
+          'route="/users/profile-with-loyalty/"',
+          'source="profile-with-loyalty"',
+          'outcome="applied"',
+        ]) {
+          await dashboardPage.getByText(series).first().waitFor({ state: 'visible', timeout: 30_000 });
+        }
         process.stderr.write(
           `[e2e] screenshot ${await screenshot(dashboardPage, 'victoriametrics-dashboard')}\n`,
         );

@@ -65,12 +65,13 @@ export function updateStages(
     (span) =>
       span.kind === 'SERVER' && (tag(span, 'http.route') === path || (span.name ?? '').includes(path)),
   );
-  const dbWrite = api.find((span) => {
+  // The commit is the first write; the relay's removal of the published event comes later.
+  const dbWrite = byTime(api).find((span) => {
     const system = tag(span, 'db.system.name', 'db.system');
     const operation = `${tag(span, 'db.operation.name', 'db.operation') ?? ''} ${span.name ?? ''}`;
     return system === 'mongodb' && /update|findandmodify/i.test(operation);
   });
-  const produce = api.find(
+  const produce = byTime(api).find(
     (span) => span.kind === 'PRODUCER' && tag(span, 'messaging.destination.name') === topic,
   );
   const consumes = worker.filter(
@@ -83,6 +84,10 @@ export function updateStages(
       (tag(span, 'url.full', 'http.url') ?? '').includes(`/customers/${userId}`),
   );
   return { server, dbWrite, produce, consumes, providerCalls };
+}
+
+function byTime(spans: ZipkinSpan[]): ZipkinSpan[] {
+  return [...spans].sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
 }
 
 /** Whether `ancestor` is `span`'s parent, grandparent... in the trace. */
