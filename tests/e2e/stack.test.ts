@@ -526,9 +526,14 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
         await dashboardPage
           .getByText('Requests per second by route')
           .waitFor({ state: 'visible', timeout: 20_000 });
-        // vmui opens the first row only; the others open on a click of their title.
+        // vmui opens the first row only; the others open with their header's arrow (a click on the
+        // title itself does not toggle vmui v1.151's accordion).
         for (const row of ['profile-api: writes and outbox', 'loyalty-sync', 'Providers']) {
-          await dashboardPage.getByText(row, { exact: true }).first().click();
+          await dashboardPage
+            .locator('.vm-predefined-dashboard')
+            .filter({ has: dashboardPage.getByText(row, { exact: true }) })
+            .locator('.vm-accordion-header__arrow')
+            .click();
         }
         for (const title of [
           'Commits per second by source',
