@@ -227,6 +227,7 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
       SECRET_KEY: 'bench-secret-key-with-at-least-32-characters',
       ADMIN_TOKEN: 'bench-admin-token-0123456789',
       SMS_GATEWAY: 'log',
+      ALLOW_LOG_SMS_GATEWAY: 'true', // production mode, but no SMS is sent by a benchmark
       LOG_LEVEL: config.apiLogLevel,
       THROTTLING_SETTINGS: JSON.stringify({
         login: UNTHROTTLED,

@@ -134,6 +134,7 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
       SECRET_KEY: 'bench-secret-key-with-at-least-32-characters',
       ADMIN_TOKEN: 'bench-admin-token-0123456789',
       SMS_GATEWAY: 'log',
+      ALLOW_LOG_SMS_GATEWAY: 'true', // production mode, but no SMS is sent by a benchmark
       LOG_LEVEL: 'warn',
       THROTTLING_SETTINGS: JSON.stringify({
         login: UNTHROTTLED,

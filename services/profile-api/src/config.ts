@@ -14,6 +14,8 @@ export interface ProfileApiConfig {
   profileEventsTopic: string;
   topicDurability: TopicDurability;
   relayIntervalMs: number;
+  /** How long an untouched profile copy stays in Redis (a backstop: commits keep it current). */
+  profileCacheTtlSeconds: number;
   relayGraceMs: number;
   secretKey: string;
   adminToken: string;
@@ -53,6 +55,7 @@ interface RawEnv {
   KAFKA_REPLICATION_FACTOR: number;
   KAFKA_MIN_INSYNC_REPLICAS: number;
   RELAY_INTERVAL_MS: number;
+  PROFILE_CACHE_TTL_SECONDS: number;
   RELAY_GRACE_MS: number;
   SECRET_KEY: string;
   ADMIN_TOKEN: string;
@@ -105,6 +108,7 @@ const schema = Joi.object<RawEnv>({
     .messages({ 'number.max': '"KAFKA_MIN_INSYNC_REPLICAS" must not exceed KAFKA_REPLICATION_FACTOR' }),
   // A safety net behind the fast path: one indexed query on outbox_since per round.
   RELAY_INTERVAL_MS: Joi.number().integer().min(50).default(5_000),
+  PROFILE_CACHE_TTL_SECONDS: Joi.number().integer().min(1).default(3_600),
   RELAY_GRACE_MS: Joi.number().integer().min(0).default(2_000),
   SECRET_KEY: Joi.string().min(32).required().description('HMAC key for verification codes'),
   ADMIN_TOKEN: Joi.string().min(16).required().description('Bearer token of the settings API'),
@@ -180,6 +184,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
       minInsyncReplicas: value.KAFKA_MIN_INSYNC_REPLICAS,
     },
     relayIntervalMs: value.RELAY_INTERVAL_MS,
+    profileCacheTtlSeconds: value.PROFILE_CACHE_TTL_SECONDS,
     relayGraceMs: value.RELAY_GRACE_MS,
     secretKey: value.SECRET_KEY,
     adminToken: value.ADMIN_TOKEN,
