@@ -7,6 +7,7 @@ import { ApiClient } from '../support/api-client.ts';
 import { createComposeStack, run, type ComposeStack } from '../support/compose-stack.ts';
 import { LoyaltyProvider, type CustomerView } from '../support/loyalty-sync.ts';
 import { codeFrom } from '../support/profile-api.ts';
+import type { Page } from 'playwright-core';
 import { launchBrowser, screenshot, watchPage } from '../support/browser.ts';
 import {
   describeTrace,
@@ -121,7 +122,7 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
   }
 
   step(
-    'when the stack is up, then every service is healthy, init has finished and two loyalty-sync replicas run',
+    'when the stack is up, then every service is healthy (Zipkin and VictoriaMetrics too), init has finished and two loyalty-sync replicas run',
     async () => {
       const current = running();
       for (const service of ['mongo', 'redis', 'kafka', 'provider-sim', 'profile-api', 'loyalty-sync']) {
@@ -136,6 +137,18 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
             state: { status: 'running', health: 'healthy' },
           });
         }
+      }
+      // The trace and metrics backends: the local images check their health, official
+      // victoria-metrics has no check of its own.
+      for (const service of ['zipkin', 'victoriametrics']) {
+        const ids = await current.containers(service);
+        expect({ service, count: ids.length }).toEqual({ service, count: 1 });
+        const state = await current.inspect(ids[0]!);
+        expect({ service, status: state.status, health: state.health ?? 'healthy' }).toEqual({
+          service,
+          status: 'running',
+          health: 'healthy',
+        });
       }
       const [init] = await current.containers('init');
       expect(await current.inspect(init!)).toMatchObject({ status: 'exited', exitCode: 0 });
@@ -508,8 +521,11 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
         { timeoutMs: 30_000, intervalMs: 1_000 },
       );
       const browser = await launchBrowser();
+      // Each page's screenshot is taken whatever its checks found: the picture explains a failure.
+      const shots: [Page, string][] = [];
       try {
         const tracePage = await browser.context.newPage();
+        shots.push([tracePage, 'zipkin-trace']);
         const zipkin = watchPage(tracePage);
         const traceResponse = await tracePage.goto(`${current.zipkinUrl}/zipkin/traces/${traceId}`);
         expect(traceResponse?.status()).toBe(200);
@@ -517,9 +533,9 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
           await tracePage.getByText(service).first().waitFor({ state: 'visible', timeout: 20_000 });
         }
         await tracePage.getByText(`send ${TOPIC}`).first().waitFor({ state: 'visible', timeout: 20_000 });
-        process.stderr.write(`[e2e] screenshot ${await screenshot(tracePage, 'zipkin-trace')}\n`);
 
         const dashboardPage = await browser.context.newPage();
+        shots.push([dashboardPage, 'victoriametrics-dashboard']);
         const vmui = watchPage(dashboardPage);
         const dashboardResponse = await dashboardPage.goto(`${current.victoriaMetricsUrl}/vmui/#/dashboards`);
         expect(dashboardResponse?.status()).toBe(200);
@@ -535,6 +551,8 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
             .locator('.vm-accordion-header__arrow')
             .click();
         }
+        // A panel queries once it scrolls into view: a page tall enough to show them all.
+        await dashboardPage.setViewportSize({ width: 1440, height: 7200 });
         for (const title of [
           'Commits per second by source',
           'Consumer lag per partition',
@@ -550,9 +568,6 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
         ]) {
           await dashboardPage.getByText(series).first().waitFor({ state: 'visible', timeout: 30_000 });
         }
-        process.stderr.write(
-          `[e2e] screenshot ${await screenshot(dashboardPage, 'victoriametrics-dashboard')}\n`,
-        );
 
         for (const [page, base] of [
           [zipkin, current.zipkinUrl],
@@ -564,6 +579,10 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
           expect(page.problems).toEqual([]);
         }
       } finally {
+        for (const [page, name] of shots) {
+          const file = await screenshot(page, name).catch((error: Error) => `none (${error.message})`);
+          process.stderr.write(`[e2e] screenshot ${file}\n`);
+        }
         await browser.close();
       }
     },
