@@ -43,3 +43,31 @@ export async function spawnProfileApi(env: NodeJS.ProcessEnv): Promise<ProfileAp
     },
   };
 }
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One of profile-api's commands (src/cli/<name>.ts) as an operator runs it: its exit code and output. */
+export async function runProfileApiCli(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<CliRun> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', `services/profile-api/src/cli/${name}.ts`, ...args],
+    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (exitCode) => resolve(exitCode));
+  });
+  return { code, stdout, stderr };
+}

@@ -11,6 +11,7 @@ import {
   type Span,
   type TextMapGetter,
 } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 
 /** W3C trace context as it travels with data: an outbox entry, a Kafka record's headers. */
 export interface TraceCarrier {
@@ -103,6 +104,59 @@ export async function inSpan<T>(
   } finally {
     span.end();
   }
+}
+
+/** A record about to be produced: its headers receive the producer span's `traceparent`. */
+export interface ProducedRecord {
+  headers: Record<string, string | Buffer | (string | Buffer)[] | undefined>;
+  /** The context the record continues (the commit that made it); none: a trace of its own. */
+  trace?: TraceCarrier;
+  /** The record's key, as a span attribute. */
+  key?: string;
+}
+
+/**
+ * One PRODUCER span per record, each the child of the context its record carries rather than of
+ * whoever sends the batch, and written into the record's headers: for sends that put records of
+ * several traces into one request. Run the send itself under `withoutTracing`, or the Kafka client's
+ * instrumentation writes its own span (one parent for all records) over these. Returns `end(error?)`.
+ */
+export function startProducerSpans(topic: string, records: ProducedRecord[]): (error?: unknown) => void {
+  const tracer = trace.getTracer(TRACER);
+  const spans = records.map((record) => {
+    const parent = contextFrom(record.trace);
+    const span = tracer.startSpan(
+      `send ${topic}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'send',
+          'messaging.operation.name': 'send',
+          'messaging.destination.name': topic,
+          'messaging.kafka.message.key': record.key,
+          'messaging.batch.message_count': records.length,
+        },
+      },
+      parent,
+    );
+    propagation.inject(trace.setSpan(parent, span), record.headers);
+    return span;
+  });
+  return (error) => {
+    for (const span of spans) {
+      if (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+      }
+      span.end();
+    }
+  };
+}
+
+/** Runs `work` with tracing suppressed: instrumented calls inside make no span and inject nothing. */
+export function withoutTracing<T>(work: () => T): T {
+  return context.with(suppressTracing(context.active()), work);
 }
 
 export { SpanKind, type Span };

@@ -6,8 +6,11 @@ export {
   contextFrom,
   currentTraceCarrier,
   inSpan,
+  startProducerSpans,
   traceFields,
   withTraceContext,
+  withoutTracing,
+  type ProducedRecord,
   type SpanOptions,
   type TraceCarrier,
 } from './context.ts';

@@ -15,10 +15,12 @@ import {
   currentTraceCarrier,
   inSpan,
   samplerSpec,
+  startProducerSpans,
   telemetryEnabled,
   traceFields,
   tracesExporters,
   withTraceContext,
+  withoutTracing,
 } from '../src/index.ts';
 import { createSampler } from '../src/sampler.ts';
 
@@ -143,6 +145,30 @@ describe('trace context with a tracer registered', () => {
     expect(processed!.spanContext().traceId).toBe(request!.spanContext().traceId);
     expect(processed!.parentSpanContext?.spanId).toBe(request!.spanContext().spanId);
     expect(published!.parentSpanContext?.spanId).toBe(request!.spanContext().spanId);
+  });
+
+  it("when records of two traces share one send, then each record's header names a child of its own trace", async () => {
+    const first = await inSpan('commit A', {}, async () => currentTraceCarrier()!);
+    const second = await inSpan('commit B', {}, async () => currentTraceCarrier()!);
+    const records = [
+      { headers: {} as Record<string, string>, trace: first, key: '1' },
+      { headers: {} as Record<string, string>, trace: second, key: '2' },
+    ];
+    await inSpan('whoever sends', {}, async () => {
+      const end = startProducerSpans('profile.events.v1', records);
+      // What an instrumented client would see while sending: tracing suppressed, nothing injected.
+      withoutTracing(() => expect(currentTraceCarrier()).toBeUndefined());
+      end();
+    });
+    const traceOf = (traceparent: string) => traceparent.split('-')[1];
+    expect(traceOf(records[0]!.headers.traceparent!)).toBe(traceOf(first.traceparent));
+    expect(traceOf(records[1]!.headers.traceparent!)).toBe(traceOf(second.traceparent));
+    const produced = exporter.getFinishedSpans().filter((span) => span.name === 'send profile.events.v1');
+    expect(produced.map((span) => span.parentSpanContext?.spanId)).toEqual([
+      first.traceparent.split('-')[2],
+      second.traceparent.split('-')[2],
+    ]);
+    expect(records[0]!.headers.traceparent).toContain(produced[0]!.spanContext().spanId);
   });
 
   it('when the work fails, then its span is marked as an error and the error reaches the caller', async () => {

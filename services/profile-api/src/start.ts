@@ -70,7 +70,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
   const mongo = await connectProfileDatabase(config.mongoUrl);
   const redis = connectRedis(config.redisUrl, 'profile-api');
   const subscriber = connectRedis(config.redisUrl, 'profile-api-settings');
-  const userRepository = new UserRepository(mongo);
+  const userRepository = new UserRepository(mongo, { outboxMaxPending: config.outboxMaxPendingPerUser });
   await prepareProfileDatabase(mongo, userRepository);
   const users = new CachedUsers(userRepository, new ProfileCache(redis, config.profileCacheTtlSeconds));
   const avatars = new AvatarRepository(mongo);
@@ -101,10 +101,11 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     config.topicDurability,
   );
   const outbox = new OutboxRepository(mongo);
-  const { published, publishSeconds } = outboxMetrics(metrics, {
-    backlogSize: () => outbox.backlogSize(),
-    oldestPendingSince: () => outbox.oldestPendingSince(),
-  });
+  const { published, publishSeconds, capReached } = outboxMetrics(
+    metrics,
+    () => outbox.backlogSize(),
+    () => outbox.oldestPendingSince(),
+  );
   const relay = new OutboxRelay({
     outbox,
     publisher,
@@ -113,6 +114,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     logger,
     intervalMs: config.relayIntervalMs,
     graceMs: config.relayGraceMs,
+    backlogConcurrency: config.relayBacklogConcurrency,
     onPublished: (count, seconds) => {
       published.inc(count);
       publishSeconds.observe(seconds);
@@ -126,6 +128,9 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
       counters.committed.inc({ source: event.source });
       relay.publishSoon(event.user_id);
     },
+    onOutboxFull: () => capReached.inc(),
+    // The background round is what drains a full outbox once Kafka is back.
+    outboxFullRetryAfterSeconds: Math.max(1, Math.ceil(config.relayIntervalMs / 1000)),
   });
   const phoneVerification = new PhoneVerificationUseCase({
     profiles,

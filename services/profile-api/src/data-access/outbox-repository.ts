@@ -34,17 +34,17 @@ export class OutboxRepository implements Outbox {
     return (document?.outbox ?? []).map(toEntry);
   }
 
-  async backlogSize(): Promise<number> {
-    return this.users.countDocuments({ outbox_since: trusted({ $exists: true }) });
-  }
-
-  /** When the oldest event still waiting anywhere was written; undefined when every outbox is empty. */
+  /** One index entry: the smallest `outbox_since`, which is each user's oldest unpublished event. */
   async oldestPendingSince(): Promise<Date | undefined> {
     const oldest = await this.users
-      .findOne({ outbox_since: trusted({ $exists: true }) }, { outbox_since: 1 })
+      .findOne({ outbox_since: trusted({ $exists: true }) }, { _id: 0, outbox_since: 1 })
       .sort({ outbox_since: 1 })
       .lean<Pick<UserDocument, 'outbox_since'>>();
-    return oldest?.outbox_since;
+    return oldest?.outbox_since ?? undefined;
+  }
+
+  async backlogSize(): Promise<number> {
+    return this.users.countDocuments({ outbox_since: trusted({ $exists: true }) });
   }
 
   /**
@@ -54,24 +54,34 @@ export class OutboxRepository implements Outbox {
    */
   async removePublished(userId: number, eventIds: string[]): Promise<void> {
     const _id = userKey(userId);
+    // The usual case, in one write: the outbox holds exactly the published events (nothing was
+    // appended meanwhile), so the same $pull empties it and drops outbox_since.
+    const emptied = await this.users.updateOne(
+      { _id, outbox: trusted({ $size: eventIds.length }), 'outbox.event_id': trusted({ $all: eventIds }) },
+      { $pull: { outbox: { event_id: { $in: eventIds } } }, $unset: { outbox_since: 1 } },
+    );
+    if (emptied.modifiedCount === 1) return;
     const after = await this.users
       .findOneAndUpdate(
         { _id },
         { $pull: { outbox: { event_id: { $in: eventIds } } } },
-        { returnDocument: 'after', projection: { outbox: 1 } },
+        { returnDocument: 'after', projection: { outbox: 1, outbox_since: 1 } },
       )
-      .lean<Pick<UserDocument, 'outbox'>>();
+      .lean<Pick<UserDocument, 'outbox' | 'outbox_since'>>();
     if (!after) return;
-    const oldest = after.outbox[0];
-    if (!oldest) {
+    const remaining = after.outbox;
+    if (remaining.length === 0) {
       await this.users.updateOne({ _id, outbox: trusted({ $size: 0 }) }, { $unset: { outbox_since: 1 } });
-    } else {
-      // Only the relay removes events, under its lease, so the first remaining event stays first.
-      await this.users.updateOne(
-        { _id, 'outbox.0.event_id': oldest.event_id },
-        { $set: { outbox_since: new Date(oldest.occurred_at) } },
-      );
+      return;
     }
+    // Events appended concurrently need not be in time order, so the earliest of those left is
+    // taken, and only if nothing was appended since (an append's $min may have lowered it, or its
+    // event may be earlier still): otherwise outbox_since stays where it was, earlier than needed.
+    const earliest = Math.min(...remaining.map((event) => Date.parse(event.occurred_at)));
+    await this.users.updateOne(
+      { _id, outbox: trusted({ $size: remaining.length }), outbox_since: after.outbox_since },
+      { $set: { outbox_since: new Date(earliest) } },
+    );
   }
 }
 

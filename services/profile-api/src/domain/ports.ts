@@ -34,18 +34,25 @@ export type CommitResult =
   /** Another writer committed since `expectedVersion` was read (or the user is gone): re-read. */
   | { outcome: 'conflict' }
   /** Another user's claim holds the phone number. Nothing was written. */
-  | { outcome: 'phone-taken' };
+  | { outcome: 'phone-taken' }
+  /** The user's outbox already holds as many unpublished events as it may (Kafka is away). Nothing was written. */
+  | { outcome: 'outbox-full' };
 
 export interface Users {
   findById(id: number): Promise<Profile | null>;
   findByEmail(email: string): Promise<User | null>;
   /** Whether another user's profile shows this number, claimed or not. */
   isPhoneHeldByAnother(phone: string, userId: number): Promise<boolean>;
+  /**
+   * Up to `limit` user ids following `after` (from the start when undefined), in the store's own
+   * order: paging through them visits every user that exists throughout, once.
+   */
+  idsAfter(after: number | undefined, limit: number): Promise<number[]>;
   /** A fresh id, and the email unique ignoring case (decided by the store, atomically). */
   create(user: NewUser): Promise<CreateUserResult>;
   /**
    * Applies the change, bumps the version and appends the event in one atomic step, only if the
-   * version is still `expectedVersion`.
+   * version is still `expectedVersion` and the user's outbox is below its cap of unpublished events.
    */
   commitChange(commit: ProfileCommit): Promise<CommitResult>;
   /**
@@ -80,6 +87,8 @@ export interface Outbox {
   eventsOf(userId: number): Promise<OutboxEntry[]>;
   /** Removes these events from the user's outbox; events appended meanwhile stay. */
   removePublished(userId: number, eventIds: string[]): Promise<void>;
+  /** When the oldest unpublished event of any user was written; undefined when none is pending. */
+  oldestPendingSince(): Promise<Date | undefined>;
 }
 
 export interface EventPublisher {
@@ -89,9 +98,12 @@ export interface EventPublisher {
   publish(entries: OutboxEntry[]): Promise<void>;
 }
 
+/** The code of the AppError a Lease rejects with when another holder keeps the key past the wait. */
+export const LEASE_TIMEOUT = 'lease-timeout';
+
 /**
  * Mutual exclusion per key across every replica, for a bounded time: a holder that outlives the
- * lease (or crashes) loses it.
+ * lease (or crashes) loses it. A caller that cannot take it within the wait gets LEASE_TIMEOUT.
  */
 export interface Lease {
   withLease<T>(key: string, critical: () => Promise<T>): Promise<T>;
