@@ -1,4 +1,4 @@
-import mongoose, { type Connection, type Model, type UpdateQuery } from 'mongoose';
+import mongoose, { type Connection, type Model, type UpdateQuery, type mongo } from 'mongoose';
 import { currentTraceCarrier } from '@app/telemetry';
 import type { CommitResult, CreateUserResult, NewUser, ProfileCommit, Users } from '../domain/ports.ts';
 import type { User } from '../domain/user.ts';
@@ -19,6 +19,8 @@ export interface UserRepositoryOptions {
 
 /** Fields that never leave the repository: the outbox is the relay's, the keys are internal. */
 const INTERNAL_PROJECTION = { outbox: 0, outbox_since: 0, email_normalized: 0, phone_unique: 0 } as const;
+/** A profile read or commit never carries the credentials either: they are only for login. */
+const PROFILE_PROJECTION = { ...INTERNAL_PROJECTION, password_hash: 0 } as const;
 
 function toUser(document: UserDocument | null): User | null {
   if (!document) return null;
@@ -87,7 +89,7 @@ export class UserRepository implements Users {
   }
 
   async findById(id: number): Promise<User | null> {
-    return toUser(await this.users.findOne({ _id: userKey(id) }, INTERNAL_PROJECTION).lean<UserDocument>());
+    return toUser(await this.users.findOne({ _id: userKey(id) }, PROFILE_PROJECTION).lean<UserDocument>());
   }
 
   async findByEmail(email: string): Promise<User | null> {
@@ -155,14 +157,16 @@ export class UserRepository implements Users {
     else if (phoneClaim !== undefined) $set.phone_unique = phoneClaim;
     try {
       const _id = userKey(userId);
-      const updated = await this.users
-        .findOneAndUpdate(
-          { _id, version: expectedVersion, [this.outboxFullPath]: trusted({ $exists: false }) },
-          update,
-          { returnDocument: 'after', projection: INTERNAL_PROJECTION },
-        )
-        .lean<UserDocument>();
-      if (updated) return { outcome: 'committed', user: toUser(updated)! };
+      // The driver's collection, not the model: every value here is ours and already validated, so
+      // mongoose's query casting would only cost CPU on the hottest write.
+      const updated = await (
+        this.users.collection as unknown as mongo.Collection<UserDocument>
+      ).findOneAndUpdate(
+        { _id, version: expectedVersion, [this.outboxFullPath]: { $exists: false } },
+        update as mongo.UpdateFilter<UserDocument>,
+        { returnDocument: 'after', projection: PROFILE_PROJECTION },
+      );
+      if (updated) return { outcome: 'committed', user: toUser(updated as UserDocument)! };
       // Nothing matched: a newer version (re-read and retry) or, at this version, a full outbox.
       // Should the relay drain it meanwhile, this answers conflict and the retry commits.
       const full = await this.users.exists({
