@@ -3,6 +3,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 const ROOT = path.join(__dirname, '../..');
+/** The preload the images run too: tracing starts when the environment configures it, else nothing. */
+export const TELEMETRY_PRELOAD = ['--import', './packages/telemetry/src/register.ts'];
 
 export interface ProfileApiProcess {
   url: string;
@@ -13,11 +15,15 @@ export interface ProfileApiProcess {
 
 /** profile-api as a separate OS process, so a test can crash it the way production would. */
 export async function spawnProfileApi(env: NodeJS.ProcessEnv): Promise<ProfileApiProcess> {
-  const child = spawn(process.execPath, ['--conditions=source', 'services/profile-api/src/start.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', ...TELEMETRY_PRELOAD, 'services/profile-api/src/start.ts'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('profile-api did not start in 30 s')), 30_000);

@@ -1,7 +1,8 @@
-import { Counter, Gauge, type Registry } from '@app/service-kit';
+import { Counter, Gauge, Histogram, type Registry } from '@app/service-kit';
 
 /**
- * What the relay reports: events sent, users whose outbox still holds events and the age of the
+ * What the relay reports: events sent and how long Kafka took to acknowledge them, users whose
+ * outbox still holds events and the age of the
  * oldest unpublished event (both read at scrape time, from the `outbox_since` index), and changes
  * refused because a user's outbox reached OUTBOX_MAX_PENDING_PER_USER.
  */
@@ -9,7 +10,7 @@ export function outboxMetrics(
   registry: Registry,
   backlogSize: () => Promise<number>,
   oldestPendingSince: () => Promise<Date | undefined>,
-): { published: Counter; capReached: Counter } {
+): { published: Counter; publishSeconds: Histogram; capReached: Counter } {
   new Gauge({
     name: 'profile_api_outbox_oldest_pending_age_seconds',
     help: 'Age of the oldest ProfileUpdated event not yet published (0 when none is pending)',
@@ -31,6 +32,12 @@ export function outboxMetrics(
     published: new Counter({
       name: 'profile_events_published_total',
       help: 'ProfileUpdated events the outbox relay published to Kafka',
+      registers: [registry],
+    }),
+    publishSeconds: new Histogram({
+      name: 'profile_outbox_publish_seconds',
+      help: "Time from handing one user's pending events to the producer to Kafka's acknowledgement",
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
     capReached: new Counter({

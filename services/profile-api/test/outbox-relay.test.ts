@@ -35,7 +35,7 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
   );
   const outbox: Outbox = {
     usersWithBacklog: async () => [...outboxes.keys()].filter((userId) => outboxes.get(userId)!.length > 0),
-    eventsOf: async (userId) => [...(outboxes.get(userId) ?? [])],
+    eventsOf: async (userId) => (outboxes.get(userId) ?? []).map((event) => ({ event })),
     removePublished: async (userId, ids) => {
       outboxes.set(
         userId,
@@ -48,12 +48,12 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
   let holding = true;
   const publisher: EventPublisher = {
     connect: async () => undefined,
-    async publish(events) {
+    async publish(entries) {
       state.inFlight += 1;
       state.max = Math.max(state.max, state.inFlight);
       if (holding) await new Promise<void>((resolve) => state.held.push(resolve));
       state.inFlight -= 1;
-      state.batches.push(events);
+      state.batches.push(entries.map((entry) => entry.event));
     },
   };
   const busy = new Set<number>();

@@ -1,18 +1,19 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { EVENT_HEADERS, PROFILE_EVENTS_PARTITIONS, type ProfileUpdatedEvent } from '@app/events';
+import { EVENT_HEADERS, PROFILE_EVENTS_PARTITIONS } from '@app/events';
 import {
   DEV_TOPIC_DURABILITY,
   createIdempotentProducer,
   ensureTopics,
   type TopicDurability,
 } from '@app/kafka';
-import type { EventPublisher } from '../domain/ports.ts';
+import { startProducerSpans, withoutTracing } from '@app/telemetry';
+import type { EventPublisher, OutboxEntry } from '../domain/ports.ts';
 
 /** Messages per produce request at most; more wait for the next one. */
 const MAX_BATCH_MESSAGES = 1_000;
 
 interface QueuedSend {
-  messages: Message[];
+  entries: OutboxEntry[];
   done: () => void;
   failed: (error: unknown) => void;
 }
@@ -26,6 +27,11 @@ interface QueuedSend {
  * the events of every publish that arrives while one is in flight go out together in the next
  * request (each caller still learns whether its own events were acknowledged). Under load that
  * is one produce request per round trip instead of one per update.
+ *
+ * Tracing: a request carries events of several commits, so each record gets a producer span of its
+ * own, child of the trace context its commit stored in the outbox (see @app/telemetry's
+ * startProducerSpans), written into its `traceparent` header; whenever it is sent, the consumer
+ * continues the update's trace. Untraced (tracing off), a record carries its stored context as is.
  */
 export class KafkaEventPublisher implements EventPublisher {
   private readonly kafka: Kafka;
@@ -48,10 +54,10 @@ export class KafkaEventPublisher implements EventPublisher {
     });
   }
 
-  async publish(events: ProfileUpdatedEvent[]): Promise<void> {
+  async publish(entries: OutboxEntry[]): Promise<void> {
     await this.connect();
     await new Promise<void>((done, failed) => {
-      this.queue.push({ messages: events.map(toMessage), done, failed });
+      this.queue.push({ entries, done, failed });
       if (!this.sending) void this.drain();
     });
   }
@@ -63,20 +69,29 @@ export class KafkaEventPublisher implements EventPublisher {
       let size = 0;
       while (
         this.queue.length > 0 &&
-        (batch.length === 0 || size + this.queue[0]!.messages.length <= MAX_BATCH_MESSAGES)
+        (batch.length === 0 || size + this.queue[0]!.entries.length <= MAX_BATCH_MESSAGES)
       ) {
         const next = this.queue.shift()!;
         batch.push(next);
-        size += next.messages.length;
+        size += next.entries.length;
       }
+      const entries = batch.flatMap((send) => send.entries);
+      const messages = entries.map(toMessage);
+      const endSpans = startProducerSpans(
+        this.topic,
+        entries.map((entry, index) => ({
+          headers: messages[index]!.headers as Record<string, string>,
+          trace: entry.trace,
+          key: String(entry.event.user_id),
+        })),
+      );
       try {
-        await this.producer.send({
-          topic: this.topic,
-          acks: -1,
-          messages: batch.flatMap((send) => send.messages),
-        });
+        // The spans above are the records' own; kafkajs's would give every record one parent.
+        await withoutTracing(() => this.producer.send({ topic: this.topic, acks: -1, messages }));
+        endSpans();
         for (const send of batch) send.done();
       } catch (error) {
+        endSpans(error);
         for (const send of batch) send.failed(error);
       }
     }
@@ -103,7 +118,7 @@ export class KafkaEventPublisher implements EventPublisher {
   }
 }
 
-function toMessage(event: ProfileUpdatedEvent): Message {
+function toMessage({ event, trace }: OutboxEntry): Message {
   return {
     key: String(event.user_id),
     value: JSON.stringify(event),
@@ -111,6 +126,9 @@ function toMessage(event: ProfileUpdatedEvent): Message {
       [EVENT_HEADERS.eventId]: event.event_id,
       [EVENT_HEADERS.eventType]: event.type,
       [EVENT_HEADERS.schemaVersion]: String(event.schema_version),
+      // Overwritten by the producer span's context when tracing is on.
+      ...(trace && { traceparent: trace.traceparent }),
+      ...(trace?.tracestate && { tracestate: trace.tracestate }),
     },
   };
 }

@@ -1,7 +1,6 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
-import type { ProfileUpdatedEvent } from '@app/events';
-import type { Outbox } from '../domain/ports.ts';
-import { userKey, userModel, type UserDocument } from './user-model.ts';
+import type { Outbox, OutboxEntry } from '../domain/ports.ts';
+import { userKey, userModel, type StoredOutboxEntry, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
 
@@ -30,9 +29,9 @@ export class OutboxRepository implements Outbox {
     return documents.map((document) => Number(document._id));
   }
 
-  async eventsOf(userId: number): Promise<ProfileUpdatedEvent[]> {
+  async eventsOf(userId: number): Promise<OutboxEntry[]> {
     const document = await this.users.findOne({ _id: userKey(userId) }, { outbox: 1 }).lean<UserDocument>();
-    return document?.outbox ?? [];
+    return (document?.outbox ?? []).map(toEntry);
   }
 
   /** One index entry: the smallest `outbox_since`, which is each user's oldest unpublished event. */
@@ -84,4 +83,8 @@ export class OutboxRepository implements Outbox {
       { $set: { outbox_since: new Date(earliest) } },
     );
   }
+}
+
+function toEntry({ trace, ...event }: StoredOutboxEntry): OutboxEntry {
+  return trace ? { event, trace } : { event };
 }

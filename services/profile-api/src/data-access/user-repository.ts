@@ -1,8 +1,9 @@
 import mongoose, { type Connection, type Model, type UpdateQuery, type mongo } from 'mongoose';
+import { currentTraceCarrier } from '@app/telemetry';
 import type { CommitResult, CreateUserResult, NewUser, ProfileCommit, Users } from '../domain/ports.ts';
 import type { User } from '../domain/user.ts';
 import { duplicateKeyField } from './duplicate-key.ts';
-import { userKey, userModel, type UserDocument } from './user-model.ts';
+import { userKey, userModel, type StoredOutboxEntry, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
 
@@ -144,9 +145,12 @@ export class UserRepository implements Users {
     phoneClaim,
   }: ProfileCommit): Promise<CommitResult> {
     const $set: Record<string, unknown> = { ...set, version: expectedVersion + 1 };
+    // The request's trace goes with its event, for the relay's publish to continue (none when untraced).
+    const trace = currentTraceCarrier();
+    const entry: StoredOutboxEntry = trace ? { ...event, trace } : event;
     const update: UpdateQuery<UserDocument> = {
       $set,
-      $push: { outbox: event },
+      $push: { outbox: entry },
       $min: { outbox_since: new Date(event.occurred_at) },
     };
     if (phoneClaim === null) update.$unset = { phone_unique: 1 };

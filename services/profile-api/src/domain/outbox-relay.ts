@@ -20,7 +20,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Users the background round publishes at once (each under its own lease); 8 unless set. */
   backlogConcurrency?: number;
-  onPublished?: (count: number) => void;
+  /** Events sent for one user, and how long Kafka took to acknowledge them. */
+  onPublished?: (count: number, seconds: number) => void;
 }
 
 /**
@@ -77,15 +78,17 @@ export class OutboxRelay {
     await this.options.publisher.connect();
     return this.options.lease.withLease(`outbox:${userId}`, async () => {
       this.scheduled.delete(userId);
-      const events = await this.options.outbox.eventsOf(userId);
-      if (events.length === 0) return 0;
-      await this.options.publisher.publish(events);
+      const entries = await this.options.outbox.eventsOf(userId);
+      if (entries.length === 0) return 0;
+      const started = performance.now();
+      await this.options.publisher.publish(entries);
+      const seconds = (performance.now() - started) / 1000;
       await this.options.outbox.removePublished(
         userId,
-        events.map((event) => event.event_id),
+        entries.map((entry) => entry.event.event_id),
       );
-      this.options.onPublished?.(events.length);
-      return events.length;
+      this.options.onPublished?.(entries.length, seconds);
+      return entries.length;
     });
   }
 

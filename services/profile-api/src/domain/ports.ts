@@ -65,11 +65,26 @@ export interface Users {
 // ---------------------------------------------------------------------------------------------
 // Outbox and events
 
+/**
+ * W3C trace context (`traceparent`, `tracestate`) of the request that committed an event: kept with
+ * the event in the outbox, so its publish, whenever it happens, continues that request's trace.
+ */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
+}
+
+/** An event waiting in the outbox; `trace` is absent when the commit was not traced. */
+export interface OutboxEntry {
+  event: ProfileUpdatedEvent;
+  trace?: TraceContext;
+}
+
 export interface Outbox {
   /** Users whose oldest unpublished event is older than `olderThan`, oldest first. */
   usersWithBacklog(olderThan: Date, limit: number): Promise<number[]>;
   /** One user's unpublished events, in commit order. */
-  eventsOf(userId: number): Promise<ProfileUpdatedEvent[]>;
+  eventsOf(userId: number): Promise<OutboxEntry[]>;
   /** Removes these events from the user's outbox; events appended meanwhile stay. */
   removePublished(userId: number, eventIds: string[]): Promise<void>;
   /** When the oldest unpublished event of any user was written; undefined when none is pending. */
@@ -79,7 +94,8 @@ export interface Outbox {
 export interface EventPublisher {
   /** Resolves once the broker answers; rejects fast when it does not. */
   connect(): Promise<void>;
-  publish(events: ProfileUpdatedEvent[]): Promise<void>;
+  /** Sends the events in order, each continuing the trace it was committed in. */
+  publish(entries: OutboxEntry[]): Promise<void>;
 }
 
 /** The code of the AppError a Lease rejects with when another holder keeps the key past the wait. */
