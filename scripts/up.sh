@@ -18,6 +18,8 @@ docker compose up -d --build --wait
 
 api=http://localhost:${HOST_API_PORT:-8080}
 management=http://localhost:${HOST_MANAGEMENT_PORT:-9080}
+zipkin=http://localhost:${HOST_ZIPKIN_PORT:-9411}
+victoria=http://localhost:${HOST_VICTORIAMETRICS_PORT:-8428}
 # A token set in the environment is the operator's: not echoed. The development default is.
 admin_token="local-admin-token (the development default)"
 [ -z "${ADMIN_TOKEN:-}" ] || admin_token="the one in \$ADMIN_TOKEN"
@@ -29,6 +31,8 @@ Stack up in $((SECONDS - started)) s ($(docker compose ps --format '{{.Service}}
   Management     $management   (127.0.0.1 only: /metrics, /admin/settings/{key}; 404 on the API port)
   provider-sim   http://localhost:8090   (SMS sent: http://localhost:8090/sms/messages)
   Kafka          localhost:9092
+  Traces         $zipkin/zipkin/   (Zipkin: every request, event and provider call, one trace per update)
+  Metrics        $victoria/vmui/#/dashboards   (VictoriaMetrics: the Profile platform dashboard; query at $victoria/vmui/)
   Demo login     demo@example.com / demo password
                  curl -c jar -H 'content-type: application/json' $api/users/login/ \\
                    -d '{"email":"demo@example.com","password":"demo password"}'

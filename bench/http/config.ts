@@ -1,4 +1,4 @@
-import { intFrom, LOG_LEVELS, namesFrom } from '../shared/env.ts';
+import { intFrom, LOG_LEVELS, namesFrom, stringMapFrom } from '../shared/env.ts';
 
 /** The knobs of the HTTP benchmark, all from the environment, each bounded so a run always ends. */
 export interface BenchConfig {
@@ -30,6 +30,11 @@ export interface BenchConfig {
   apiLogLevel: string;
   /** Entry script of profile-api; another path benchmarks a variant (e.g. a patched copy under /tmp). */
   apiScript: string | undefined;
+  /**
+   * More environment for the profile-api child (BENCH_API_ENV, a JSON object of strings), e.g. the
+   * OTEL_* variables that turn tracing on: it runs with the same telemetry preload as the images.
+   */
+  apiEnv: Record<string, string>;
   /** Upper bound on the whole run; past it everything is stopped and the run fails. */
   timeoutS: number;
 }
@@ -70,6 +75,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     profile: env.BENCH_PROFILE === '1' || env.BENCH_PROFILE === 'true',
     apiLogLevel,
     apiScript: env.BENCH_API_SCRIPT || undefined,
+    apiEnv: stringMapFrom(env, 'BENCH_API_ENV'),
     timeoutS,
   };
 }

@@ -41,6 +41,8 @@ const OUTPUT_DIR = path.join(ROOT, '.bench');
 const OUTPUT = path.join(OUTPUT_DIR, 'http.json');
 const PROFILE_DIR = path.join(OUTPUT_DIR, 'cpu-prof');
 const FLOOR_SCRIPT = fileURLToPath(new URL('./floor-server.ts', import.meta.url));
+/** The images' preload (`node --import @app/telemetry/register`), as a file: bench has no dependency on it. */
+const TELEMETRY_PRELOAD = fileURLToPath(new URL('../../packages/telemetry/src/register.ts', import.meta.url));
 const SESSION_TTL_SECONDS = 3_600;
 /** Below this many busy cores (database + both servers) the machine has finished a run's work. */
 const SETTLED_CORES = 0.1;
@@ -214,7 +216,8 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
     name: 'profile-api',
     script: config.apiScript ?? fileURLToPath(import.meta.resolve('@app/profile-api')),
     port: await freePort(),
-    nodeArgs: profileArgs('profile-api'),
+    // The images' preload: tracing when BENCH_API_ENV sets OTEL_*, nothing otherwise.
+    nodeArgs: [...profileArgs('profile-api'), '--import', TELEMETRY_PRELOAD],
     env: {
       ...serverEnv,
       HOST: '127.0.0.1',
@@ -232,6 +235,7 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
         'profile-update': UNTHROTTLED,
         'phone-verification': UNTHROTTLED,
       }),
+      ...config.apiEnv,
     },
   });
   cleanup.add('profile-api', () => api.stop());

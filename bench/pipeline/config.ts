@@ -1,4 +1,4 @@
-import { intFrom, LOG_LEVELS, namesFrom } from '../shared/env.ts';
+import { intFrom, LOG_LEVELS, namesFrom, stringMapFrom } from '../shared/env.ts';
 
 /** The knobs of the pipeline benchmark, all from the environment, each bounded so a run always ends. */
 export interface WorkerRunSpec {
@@ -65,25 +65,6 @@ function runsFrom(raw: string | undefined): WorkerRunSpec[] {
     });
 }
 
-function workerEnvFrom(raw: string | undefined): Record<string, string> {
-  if (!raw) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new Error('BENCH_WORKER_ENV must be a JSON object of strings, e.g. {"LOG_LEVEL":"info"}');
-  }
-  if (
-    typeof parsed !== 'object' ||
-    parsed === null ||
-    Array.isArray(parsed) ||
-    !Object.values(parsed).every((value) => typeof value === 'string')
-  ) {
-    throw new Error('BENCH_WORKER_ENV must be a JSON object of strings, e.g. {"LOG_LEVEL":"info"}');
-  }
-  return parsed as Record<string, string>;
-}
-
 export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): PipelineBenchConfig {
   const phases = namesFrom(env, 'BENCH_PHASES', PHASES, 'phase');
   const e2eRate = intFrom(env, 'BENCH_E2E_RATE', 200, 1, 5_000);
@@ -101,7 +82,7 @@ export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): Pipeli
   if (!LOG_LEVELS.includes(workerLogLevel)) {
     throw new Error(`BENCH_WORKER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
-  const workerEnv = workerEnvFrom(env.BENCH_WORKER_ENV);
+  const workerEnv = stringMapFrom(env, 'BENCH_WORKER_ENV');
   // Each phase's load, plus generous room for containers, seeding, process starts and draining.
   const e2eS = phases.includes('e2e') ? e2eWarmupSeconds + e2eSeconds + e2eDrainSeconds + 180 : 0;
   const throughputS = phases.includes('throughput') ? runs.length * (runTimeoutS + 90) : 0;

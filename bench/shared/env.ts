@@ -38,3 +38,24 @@ export function namesFrom<T extends string>(
   }
   return names as T[];
 }
+
+/** A JSON object of strings, e.g. BENCH_WORKER_ENV='{"LOG_LEVEL":"info"}' ({} when unset). */
+export function stringMapFrom(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
+  const raw = env[name];
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    Array.isArray(parsed) ||
+    !Object.values(parsed).every((value) => typeof value === 'string')
+  ) {
+    throw new Error(`${name} must be a JSON object of strings, e.g. {"LOG_LEVEL":"info"}`);
+  }
+  return parsed as Record<string, string>;
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds local stand-ins for the stack's images without any container registry, and writes
-# <repo>/.env.images (MONGO_IMAGE, REDIS_IMAGE, KAFKA_IMAGE, NODE_IMAGE) naming them.
+# <repo>/.env.images (MONGO_IMAGE, REDIS_IMAGE, KAFKA_IMAGE, NODE_IMAGE, ZIPKIN_IMAGE,
+# VICTORIAMETRICS_IMAGE) naming them.
 #
 #   infra/images/build.sh                        build what changed, write .env.images
 #   USE_OFFICIAL_IMAGES=1 infra/images/build.sh  build nothing, name the official images instead
@@ -10,7 +11,7 @@
 #
 # Each image is labelled with a hash of its inputs (its folder, the pinned versions below, its parent's
 # hash); an image whose label matches is left alone. Downloads and builds that feed the images
-# (rootfs tarball, Node/npm, Kafka jars) go to .cache/ (git-ignored) and are reused; the compiled
+# (rootfs tarball, Node/npm, Kafka jars, Zipkin jar, VictoriaMetrics binary) go to .cache/ (git-ignored) and are reused; the compiled
 # secantusd-rs binary goes to a per-user cache keyed by its version (mongo/prepare.sh).
 set -euo pipefail
 
@@ -28,14 +29,17 @@ export NPM_VERSION=11.21.2
 export NPM_SHA512=sha512-7HPApk+AflMUavSseL1Pm6CnYqMIHk53x+KmuhqmTDqPkjPMgxIpTPcTqsE91EKNw4gFBJV9fnXiSdGm1DXq9A==
 export KAFKA_VERSION=4.1.2
 export SECANTUS_VERSION=0.5.3-beta.196
+export ZIPKIN_VERSION=3.6.1
+# Later versions need a newer Go than the machine's 1.26.
+export VICTORIAMETRICS_VERSION=v1.151.0
 
 started=$SECONDS
 export PATH=$PATH:$HOME/.cargo/bin:/usr/sbin:/sbin # cargo, debootstrap, chroot
 
-# write_env MONGO REDIS KAFKA NODE: rewrite .env.images only when its content changes.
+# write_env MONGO REDIS KAFKA NODE ZIPKIN VICTORIAMETRICS: rewrite .env.images only when its content changes.
 write_env() {
   local content
-  content=$(printf 'MONGO_IMAGE=%s\nREDIS_IMAGE=%s\nKAFKA_IMAGE=%s\nNODE_IMAGE=%s' "$@")
+  content=$(printf 'MONGO_IMAGE=%s\nREDIS_IMAGE=%s\nKAFKA_IMAGE=%s\nNODE_IMAGE=%s\nZIPKIN_IMAGE=%s\nVICTORIAMETRICS_IMAGE=%s' "$@")
   if [ ! -f "$env_file" ] || [ "$(cat "$env_file")" != "$content" ]; then
     printf '%s\n' "$content" > "$env_file.tmp" && mv "$env_file.tmp" "$env_file"
   fi
@@ -43,7 +47,8 @@ write_env() {
 
 if [ "${USE_OFFICIAL_IMAGES:-0}" = 1 ]; then
   # Docker pulls these on first use on a machine that has a registry; nothing is pulled here.
-  write_env mongo:8 redis:7-alpine "apache/kafka:$KAFKA_VERSION" node:24-bookworm-slim
+  write_env mongo:8 redis:7-alpine "apache/kafka:$KAFKA_VERSION" node:24-bookworm-slim \
+    "openzipkin/zipkin:$ZIPKIN_VERSION" "victoriametrics/victoria-metrics:$VICTORIAMETRICS_VERSION"
   echo "official images named in $env_file (nothing built) - total $((SECONDS - started)) s"
   exit 0
 fi
@@ -53,13 +58,15 @@ mkdir -p "$cache/logs"
 exec 9>"$cache/.lock"
 flock 9 # two concurrent runs would share the cache folders
 
-images=(base node redis kafka mongo) # build order: base first, the others are FROM it
+images=(base node redis kafka mongo zipkin victoriametrics) # build order: base first, the others are FROM it
 declare -A tag=(
   [base]=$prefix/base:$DEBIAN_SUITE
   [node]=$prefix/node:24
   [redis]=$prefix/redis:7
   [kafka]=$prefix/kafka:$KAFKA_VERSION
   [mongo]=$prefix/mongo:secantus-$SECANTUS_VERSION
+  [zipkin]=$prefix/zipkin:$ZIPKIN_VERSION
+  [victoriametrics]=$prefix/victoria-metrics:$VICTORIAMETRICS_VERSION
 )
 # Versions each image depends on; also passed as build args of the same name.
 declare -A uses=(
@@ -68,9 +75,12 @@ declare -A uses=(
   [redis]=""
   [kafka]="KAFKA_VERSION"
   [mongo]="SECANTUS_VERSION"
+  [zipkin]="ZIPKIN_VERSION"
+  [victoriametrics]="VICTORIAMETRICS_VERSION"
 )
 # Files whose change means re-running prepare.sh (others, e.g. a Dockerfile, only rebuild the image).
-declare -A prepare_inputs=([base]="." [node]="prepare.sh" [kafka]="prepare.sh pom.xml" [mongo]="prepare.sh")
+declare -A prepare_inputs=([base]="." [node]="prepare.sh" [kafka]="prepare.sh pom.xml" [mongo]="prepare.sh"
+  [zipkin]="prepare.sh" [victoriametrics]="prepare.sh")
 
 # digest_dir DIR [PATHS...]: modes, names and contents of the files (all of DIR by default).
 digest_dir() {
@@ -108,7 +118,7 @@ for name in "${images[@]}"; do
   if [ "${FORCE:-0}" = 1 ] || [ "$(label_of "${tag[$name]}")" != "${hash[$name]}" ]; then
     todo+=("$name")
   else
-    printf '%-6s %-40s up to date\n' "$name" "${tag[$name]}"
+    printf '%-15s %-40s up to date\n' "$name" "${tag[$name]}"
   fi
 done
 
@@ -129,7 +139,7 @@ done
 failed=0
 for name in "${!pid[@]}"; do
   if wait "${pid[$name]}"; then
-    printf '%-6s artefacts ready in %d s\n' "$name" "$(cat "${art[$name]}/.done")"
+    printf '%-15s artefacts ready in %d s\n' "$name" "$(cat "${art[$name]}/.done")"
   else
     echo "$name: prepare failed; last lines of $cache/logs/$name-prepare.log:" >&2
     tail -n 30 "$cache/logs/$name-prepare.log" >&2
@@ -162,8 +172,8 @@ for name in "${todo[@]}"; do
   # Drop the image this one replaces (ours; fails harmlessly if a container or child still uses it).
   new_id=$(docker image inspect -f '{{.Id}}' "${tag[$name]}")
   if [ -n "$old_id" ] && [ "$old_id" != "$new_id" ]; then docker rmi "$old_id" >/dev/null 2>&1 || true; fi
-  printf '%-6s %-40s built in %d s\n' "$name" "${tag[$name]}" $((SECONDS - t))
+  printf '%-15s %-40s built in %d s\n' "$name" "${tag[$name]}" $((SECONDS - t))
 done
 
-write_env "${tag[mongo]}" "${tag[redis]}" "${tag[kafka]}" "${tag[node]}"
+write_env "${tag[mongo]}" "${tag[redis]}" "${tag[kafka]}" "${tag[node]}" "${tag[zipkin]}" "${tag[victoriametrics]}"
 echo "wrote $env_file - total $((SECONDS - started)) s"

@@ -7,12 +7,27 @@ import { ApiClient } from '../support/api-client.ts';
 import { createComposeStack, run, type ComposeStack } from '../support/compose-stack.ts';
 import { LoyaltyProvider, type CustomerView } from '../support/loyalty-sync.ts';
 import { codeFrom } from '../support/profile-api.ts';
+import type { Page } from 'playwright-core';
+import { launchBrowser, screenshot, watchPage } from '../support/browser.ts';
+import {
+  describeTrace,
+  isAncestor,
+  newTraceparent,
+  readTrace,
+  updateStages,
+  type UpdateTrace,
+  type ZipkinSpan,
+} from '../support/zipkin.ts';
 
 const LOYALTY = '/users/profile-with-loyalty/';
 const PASSWORD = 'correct horse battery staple';
 /** Step 5: users updating at once, and updates each; every one is a loyalty sync. */
 const STREAM_USERS = 6;
 const UPDATES_PER_USER = 20;
+const TOPIC = 'profile.events.v1';
+/** Breaker state as loyalty_sync_breaker_state exports it. */
+const BREAKER_OPEN = 2;
+const BREAKER_CLOSED = 0;
 
 interface SignedUp {
   client: ApiClient;
@@ -26,6 +41,8 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
   let failed = false;
   let phoneUser: SignedUp | undefined;
   let verifiedPhone: string | undefined;
+  /** The trace of the traced update step, opened in the browser step. */
+  let tracedUpdateId: string | undefined;
 
   /** A test whose failure also marks the run for the log dump in afterAll. */
   function step(name: string, body: () => Promise<void>, timeoutMs: number): void {
@@ -105,7 +122,7 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
   }
 
   step(
-    'when the stack is up, then every service is healthy, init has finished and two loyalty-sync replicas run',
+    'when the stack is up, then every service is healthy (Zipkin and VictoriaMetrics too), init has finished and two loyalty-sync replicas run',
     async () => {
       const current = running();
       for (const service of ['mongo', 'redis', 'kafka', 'provider-sim', 'profile-api', 'loyalty-sync']) {
@@ -120,6 +137,18 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
             state: { status: 'running', health: 'healthy' },
           });
         }
+      }
+      // The trace and metrics backends: the local images check their health, official
+      // victoria-metrics has no check of its own.
+      for (const service of ['zipkin', 'victoriametrics']) {
+        const ids = await current.containers(service);
+        expect({ service, count: ids.length }).toEqual({ service, count: 1 });
+        const state = await current.inspect(ids[0]!);
+        expect({ service, status: state.status, health: state.health ?? 'healthy' }).toEqual({
+          service,
+          status: 'running',
+          health: 'healthy',
+        });
       }
       const [init] = await current.containers('init');
       expect(await current.inspect(init!)).toMatchObject({ status: 'exited', exitCode: 0 });
@@ -340,7 +369,240 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
     },
     300_000,
   );
+
+  /**
+   * A with-loyalty PATCH sent with a traceparent of the test's own (so the trace id is known), then
+   * Zipkin read until the update's whole path is there: `complete` says when.
+   */
+  async function tracedUpdate(
+    user: SignedUp,
+    change: Record<string, unknown>,
+    complete: (stages: UpdateTrace) => boolean,
+    timeoutMs: number,
+  ): Promise<{ traceId: string; spans: ZipkinSpan[]; stages: UpdateTrace }> {
+    const { traceId, traceparent } = newTraceparent();
+    const response = await user.client.patch(LOYALTY, change, { headers: { traceparent } });
+    expectStatus(response, 200, `the traced update of user ${user.id}`);
+    let spans: ZipkinSpan[] = [];
+    try {
+      return await waitFor(
+        `Zipkin to hold trace ${traceId} from the request to the provider call`,
+        async () => {
+          spans = await readTrace(running().zipkinUrl, traceId);
+          const stages = updateStages(spans, { path: LOYALTY, topic: TOPIC, userId: user.id });
+          return complete(stages) ? { traceId, spans, stages } : undefined;
+        },
+        { timeoutMs, intervalMs: 1_000 },
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\ntrace so far:\n${describeTrace(spans)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** The causal chain request → database write → produce → consume → provider call, in one trace. */
+  function expectCausalChain(spans: ZipkinSpan[], stages: UpdateTrace, providerCall: ZipkinSpan): void {
+    const { server, dbWrite, produce } = stages;
+    const shape = describeTrace(spans);
+    expect({ server: !!server, dbWrite: !!dbWrite, produce: !!produce, shape }).toEqual({
+      server: true,
+      dbWrite: true,
+      produce: true,
+      shape,
+    });
+    const consume = stages.consumes.find((span) => isAncestor(spans, span, providerCall));
+    expect({
+      dbWriteUnderRequest: isAncestor(spans, server!, dbWrite!),
+      produceUnderRequest: isAncestor(spans, server!, produce!),
+      consumeUnderProduce: !!consume && isAncestor(spans, produce!, consume),
+      providerCallUnderConsume: !!consume,
+      shape,
+    }).toEqual({
+      dbWriteUnderRequest: true,
+      produceUnderRequest: true,
+      consumeUnderProduce: true,
+      providerCallUnderConsume: true,
+      shape,
+    });
+    // And in time: the commit's write, then the publish, then the consumer, then the call.
+    const order = [dbWrite!, produce!, consume!, providerCall].map((span) => span.timestamp ?? 0);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  }
+
+  step(
+    'when a with-loyalty PATCH commits, then one Zipkin trace holds the request, the database write, ' +
+      'the Kafka produce, the consume and the provider call, in causal order',
+    async () => {
+      const user = await signUp('traced');
+      const { traceId, spans, stages } = await tracedUpdate(
+        user,
+        { first_name: 'Traced' },
+        (found) => !!(found.server && found.dbWrite && found.produce && found.providerCalls.length > 0),
+        60_000,
+      );
+      expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([traceId]));
+      expect(stages.providerCalls).toHaveLength(1);
+      expectCausalChain(spans, stages, stages.providerCalls[0]!);
+      // Probes and scrapes make no spans, and provider-sim's side of the call is in the trace too.
+      expect(spans.filter((span) => /healthz|readyz|metrics/.test(span.name ?? ''))).toEqual([]);
+      expect(
+        spans.some((span) => span.kind === 'SERVER' && span.localEndpoint?.serviceName === 'provider-sim'),
+      ).toBe(true);
+      tracedUpdateId = traceId;
+    },
+    90_000,
+  );
+
+  step(
+    'when the provider is down until the breaker opens and then recovers, then the call that finally ' +
+      'succeeds is still in the trace of the update that caused it',
+    async () => {
+      const user = await signUp('outage');
+      await provider.faults({ down: true, status: 503 });
+      let traced: Awaited<ReturnType<typeof tracedUpdate>>;
+      try {
+        // The failed attempts are in the trace before the circuit opens.
+        traced = await tracedUpdate(
+          user,
+          { first_name: 'Outage' },
+          (found) => found.providerCalls.length > 0,
+          60_000,
+        );
+        await waitFor(
+          "a loyalty-sync worker's breaker to open (VictoriaMetrics)",
+          async () => (await breakerState(running().victoriaMetricsUrl, 'max')) === BREAKER_OPEN,
+          { timeoutMs: 60_000, intervalMs: 1_000 },
+        );
+      } finally {
+        await provider.clearFaults();
+      }
+      await waitFor(
+        `provider-sim to apply user ${user.id}'s update after the outage`,
+        async () => (await provider.customer(user.id))?.current.first_name === 'Outage',
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+      await waitFor(
+        'every loyalty-sync breaker to be closed again (VictoriaMetrics)',
+        async () => (await breakerState(running().victoriaMetricsUrl, 'max')) === BREAKER_CLOSED,
+        { timeoutMs: 60_000, intervalMs: 1_000 },
+      );
+
+      const succeeded = (span: ZipkinSpan) => /^2\d\d$/.test(span.tags?.['http.response.status_code'] ?? '');
+      const { spans, stages } = await waitFor(
+        `the successful provider call to reach trace ${traced.traceId}`,
+        async () => {
+          const spans = await readTrace(running().zipkinUrl, traced.traceId);
+          const stages = updateStages(spans, { path: LOYALTY, topic: TOPIC, userId: user.id });
+          return stages.providerCalls.some(succeeded) ? { spans, stages } : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 1_000 },
+      );
+      const failed = stages.providerCalls.filter((span) => !succeeded(span));
+      expect(failed.length).toBeGreaterThan(0);
+      expect(stages.consumes.length).toBeGreaterThan(1); // handled again after the circuit closed
+      expectCausalChain(spans, stages, stages.providerCalls.find(succeeded)!);
+    },
+    240_000,
+  );
+
+  step(
+    'when the trace and the metrics dashboard are opened in a browser, then both render with data',
+    async () => {
+      const current = running();
+      const traceId = tracedUpdateId;
+      if (!traceId) throw new Error('no traced update: the tracing step failed');
+      // Metrics of the updates above, scraped (every 5 s) before the page asks for them.
+      await waitFor(
+        'VictoriaMetrics to hold profile-api commits and loyalty-sync calls',
+        async () =>
+          (await instantQuery(current.victoriaMetricsUrl, 'sum(profile_updates_committed_total)')) > 0 &&
+          (await instantQuery(current.victoriaMetricsUrl, 'sum(loyalty_sync_provider_calls_total)')) > 0,
+        { timeoutMs: 30_000, intervalMs: 1_000 },
+      );
+      const browser = await launchBrowser();
+      // Each page's screenshot is taken whatever its checks found: the picture explains a failure.
+      const shots: [Page, string][] = [];
+      try {
+        const tracePage = await browser.context.newPage();
+        shots.push([tracePage, 'zipkin-trace']);
+        const zipkin = watchPage(tracePage);
+        const traceResponse = await tracePage.goto(`${current.zipkinUrl}/zipkin/traces/${traceId}`);
+        expect(traceResponse?.status()).toBe(200);
+        for (const service of ['profile-api', 'loyalty-sync', 'provider-sim']) {
+          await tracePage.getByText(service).first().waitFor({ state: 'visible', timeout: 20_000 });
+        }
+        await tracePage.getByText(`send ${TOPIC}`).first().waitFor({ state: 'visible', timeout: 20_000 });
+
+        const dashboardPage = await browser.context.newPage();
+        shots.push([dashboardPage, 'victoriametrics-dashboard']);
+        const vmui = watchPage(dashboardPage);
+        const dashboardResponse = await dashboardPage.goto(`${current.victoriaMetricsUrl}/vmui/#/dashboards`);
+        expect(dashboardResponse?.status()).toBe(200);
+        await dashboardPage
+          .getByText('Requests per second by route')
+          .waitFor({ state: 'visible', timeout: 20_000 });
+        // vmui opens the first row only; the others open with their header's arrow (a click on the
+        // title itself does not toggle vmui v1.151's accordion).
+        for (const row of ['profile-api: writes and outbox', 'loyalty-sync', 'Providers']) {
+          await dashboardPage
+            .locator('.vm-predefined-dashboard')
+            .filter({ has: dashboardPage.getByText(row, { exact: true }) })
+            .locator('.vm-accordion-header__arrow')
+            .click();
+        }
+        // A panel queries once it scrolls into view: a page tall enough to show them all.
+        await dashboardPage.setViewportSize({ width: 1440, height: 7200 });
+        for (const title of [
+          'Commits per second by source',
+          'Consumer lag per partition',
+          'Loyalty card call latency',
+        ]) {
+          await dashboardPage.getByText(title).waitFor({ state: 'visible', timeout: 20_000 });
+        }
+        // Series drawn, with their labels in the legend: the panels have data, not "No data".
+        for (const series of [
+          'route="/users/profile-with-loyalty/"',
+          'source="profile-with-loyalty"',
+          'outcome="applied"',
+        ]) {
+          await dashboardPage.getByText(series).first().waitFor({ state: 'visible', timeout: 30_000 });
+        }
+
+        for (const [page, base] of [
+          [zipkin, current.zipkinUrl],
+          [vmui, current.victoriaMetricsUrl],
+        ] as const) {
+          expect(
+            page.requested.filter((url) => !url.startsWith(`${base}/`) && !url.startsWith('data:')),
+          ).toEqual([]);
+          expect(page.problems).toEqual([]);
+        }
+      } finally {
+        for (const [page, name] of shots) {
+          const file = await screenshot(page, name).catch((error: Error) => `none (${error.message})`);
+          process.stderr.write(`[e2e] screenshot ${file}\n`);
+        }
+        await browser.close();
+      }
+    },
+    120_000,
+  );
 });
+
+/** The value of an instant PromQL query that yields one series (0 when it yields none). */
+async function instantQuery(victoriaMetricsUrl: string, query: string): Promise<number> {
+  const response = await fetch(`${victoriaMetricsUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+  if (!response.ok) throw new Error(`VictoriaMetrics answered ${response.status} to ${query}`);
+  const body = (await response.json()) as { data: { result: { value: [number, string] }[] } };
+  const [first] = body.data.result;
+  return first ? Number(first.value[1]) : 0;
+}
+
+/** The breaker state of the loyalty-sync workers, aggregated over them (as last scraped). */
+function breakerState(victoriaMetricsUrl: string, aggregate: 'max' | 'min'): Promise<number> {
+  return instantQuery(victoriaMetricsUrl, `${aggregate}(loyalty_sync_breaker_state)`);
+}
 
 function expectStatus(response: { status: number; body: unknown }, status: number, what: string): void {
   if (response.status !== status) {

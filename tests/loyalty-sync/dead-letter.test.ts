@@ -45,9 +45,15 @@ describe('loyalty-sync dead letters and their replay', () => {
 
   afterAll(() => suite?.stop());
 
-  test('when a record is not JSON and another is refused by the provider with 400, then both go to the dead-letter topic with the dlq headers and their partitions move on', async () => {
+  test('when a record is not JSON and another is refused by the provider with 400, then both go to the dead-letter topic with their own headers (trace context included) and the dlq ones, and their partitions move on', async () => {
     await suite.provider.faults({ error_rate: 1, status: 400 });
-    const poisonHeaders = { event_id: poisonEventId, event_type: 'ProfileUpdated', schema_version: '1' };
+    // With the trace context a traced producer writes: a dead-lettered record keeps it.
+    const poisonHeaders = {
+      event_id: poisonEventId,
+      event_type: 'ProfileUpdated',
+      schema_version: '1',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    };
     const [poison] = await suite.producer.send({
       topic: suite.names.topic,
       acks: -1,

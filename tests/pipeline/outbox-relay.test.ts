@@ -8,6 +8,7 @@ import { stackUrls } from '../support/env.ts';
 import { spawnProfileApi } from '../support/profile-api-process.ts';
 import { startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
 import { readTopic } from '../support/topic-reader.ts';
+import { newTraceparent } from '../support/zipkin.ts';
 
 describe('profile-api: outbox relay to Kafka', () => {
   const topic = `profile.events.relay.${randomUUID()}`;
@@ -132,5 +133,52 @@ describe('profile-api: outbox relay to Kafka', () => {
     console.log(`crash between write and publish: lost 0, published ${copies.length} time(s)`);
     expect(copies).toHaveLength(1);
     expect(copies[0]!.value).toMatchObject({ user_id: userId, profile: { last_name: 'Crashed' } });
+  }, 90_000);
+
+  test("when a traced commit is published only by the relay after a restart, then the record continues the request's trace and the payload carries no trace", async () => {
+    const { client, email, password } = await harness.signUp();
+    const userId = (await client.get('/users/profile/')).body.id as number;
+    const sharedEnv = {
+      MONGO_URL: harness.api.config.mongoUrl,
+      REDIS_URL: harness.api.config.redisUrl,
+      SECRET_KEY: harness.api.config.secretKey,
+      ADMIN_TOKEN: harness.api.config.adminToken,
+      PROFILE_EVENTS_TOPIC: topic,
+      RELAY_INTERVAL_MS: '200',
+      // Traced as in the compose stack; spans go nowhere (nothing listens), the context is what counts.
+      OTEL_TRACES_EXPORTER: 'zipkin',
+      OTEL_EXPORTER_ZIPKIN_ENDPOINT: `http://127.0.0.1:${await freePort()}/api/v2/spans`,
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+    };
+    const crashing = await spawnProfileApi({ ...sharedEnv, KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
+    const session = new ApiClient(crashing.url);
+    await session.post('/users/login/', { email, password });
+    const { traceId, traceparent } = newTraceparent();
+    const committed = await session.patch(
+      '/users/profile/',
+      { last_name: 'Traced' },
+      { headers: { traceparent } },
+    );
+    expect(committed.status).toBe(200);
+    const [pending] = (await outboxOf(userId)) as { event_id: string; trace?: { traceparent: string } }[];
+    // Stored with the event: the request's context (its span under the caller's trace).
+    expect(pending?.trace?.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    await crashing.kill();
+
+    const restarted = await spawnProfileApi({ ...sharedEnv, KAFKA_BROKERS: stackUrls().kafkaBrokers });
+    try {
+      const record = await waitFor(
+        'the relay to publish the traced event',
+        () => reader.records.find((candidate) => candidate.value.event_id === pending!.event_id),
+        { timeoutMs: 30_000 },
+      );
+      // The same trace: the produce span of whichever relay sent it (this suite's own in-process
+      // relay, untraced, forwards the stored context as it is).
+      expect(record.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      expect(record.value).not.toHaveProperty('trace');
+      expect(parseProfileUpdated(JSON.stringify(record.value)).ok).toBe(true);
+    } finally {
+      await restarted.kill();
+    }
   }, 90_000);
 });

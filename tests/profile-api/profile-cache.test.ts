@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import { mongoClientOptions } from '@app/datastores';
 import type { ProfileApi } from '@app/profile-api';
@@ -36,6 +37,22 @@ describe('profile-api: profile reads from the Redis copy', () => {
   });
 
   const other = (client: ApiClient) => client.withBaseUrl(replica.url);
+
+  test('when a profile is read and changed, then its copy in Redis holds the profile and never the password hash', async () => {
+    const { client } = await harness.signUp();
+    const me = (await client.get('/users/profile/')).body.id as number;
+    await client.patch('/users/profile/', { first_name: 'Copied' });
+    const redis = new Redis(harness.api.config.redisUrl);
+    try {
+      const entry = await redis.get(`profile:${me}`);
+
+      expect(entry).toContain('"first_name":"Copied"');
+      expect(entry).not.toContain('password');
+      expect(entry).not.toContain('scrypt');
+    } finally {
+      redis.disconnect();
+    }
+  });
 
   test('when writes on one replica race with reads on both, then every read after a write is answered shows that write or a newer one', async () => {
     const { client } = await harness.signUp();

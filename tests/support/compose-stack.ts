@@ -7,7 +7,14 @@ import { freePort } from '@app/testkit';
 
 const ROOT = path.join(__dirname, '../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
-const IMAGE_VARIABLES = ['MONGO_IMAGE', 'REDIS_IMAGE', 'KAFKA_IMAGE', 'NODE_IMAGE'] as const;
+const IMAGE_VARIABLES = [
+  'MONGO_IMAGE',
+  'REDIS_IMAGE',
+  'KAFKA_IMAGE',
+  'NODE_IMAGE',
+  'ZIPKIN_IMAGE',
+  'VICTORIAMETRICS_IMAGE',
+] as const;
 
 export interface CommandResult {
   code: number;
@@ -73,6 +80,10 @@ export interface ComposeStack {
   /** profile-api's management port: /admin/* and /metrics (404 on apiUrl). */
   managementUrl: string;
   providerUrl: string;
+  /** Zipkin: the traces of the three services (UI at /zipkin/, API at /api/v2/). */
+  zipkinUrl: string;
+  /** VictoriaMetrics: every service's metrics, scraped every 5 s (vmui at /vmui/). */
+  victoriaMetricsUrl: string;
   /** Runs `docker compose -p <project> -f docker-compose.yml <args>` with the stack's environment. */
   compose(args: string[], timeoutMs?: number): Promise<CommandResult>;
   /** Like compose(), but throws with the command's output when it fails. */
@@ -107,7 +118,8 @@ export async function createComposeStack({
   waitTimeoutSeconds = 300,
 }: ComposeStackOptions = {}): Promise<ComposeStack> {
   const projectName = `${projectPrefix}-${randomUUID().slice(0, 8)}`;
-  const [apiPort, managementPort, providerPort, kafkaPort] = await distinctFreePorts(4);
+  const [apiPort, managementPort, providerPort, kafkaPort, zipkinPort, victoriaMetricsPort] =
+    await distinctFreePorts(6);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...imageEnvironment(),
@@ -115,6 +127,8 @@ export async function createComposeStack({
     HOST_MANAGEMENT_PORT: String(managementPort),
     HOST_PROVIDER_SIM_PORT: String(providerPort),
     HOST_KAFKA_PORT: String(kafkaPort),
+    HOST_ZIPKIN_PORT: String(zipkinPort),
+    HOST_VICTORIAMETRICS_PORT: String(victoriaMetricsPort),
   };
   // The flags below name the project and file; a developer's COMPOSE_* settings must not add to them.
   for (const name of Object.keys(env)) if (name.startsWith('COMPOSE_')) delete env[name];
@@ -135,6 +149,8 @@ export async function createComposeStack({
     apiUrl: `http://127.0.0.1:${apiPort}`,
     managementUrl: `http://127.0.0.1:${managementPort}`,
     providerUrl: `http://127.0.0.1:${providerPort}`,
+    zipkinUrl: `http://127.0.0.1:${zipkinPort}`,
+    victoriaMetricsUrl: `http://127.0.0.1:${victoriaMetricsPort}`,
     up: () =>
       compose(
         ['up', '--detach', '--build', '--wait', '--wait-timeout', String(waitTimeoutSeconds)],

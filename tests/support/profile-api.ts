@@ -11,8 +11,11 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export interface ProfileApiHarness {
   api: ProfileApi;
   sim: RunningProviderSim;
-  /** A second profile-api replica on the same database and Redis. */
-  startReplica(): Promise<ProfileApi>;
+  /**
+   * A second profile-api replica on the same database and Redis, its environment changed by
+   * `overrides` (e.g. a reachable KAFKA_BROKERS); stop() stops it (once) if the test has not.
+   */
+  startReplica(overrides?: Record<string, string>): Promise<ProfileApi>;
   client(): ApiClient;
   /** A client of the admin API: on the management port when the suite set MANAGEMENT_PORT. */
   admin(): ApiClient;
@@ -84,10 +87,12 @@ export async function startProfileApiHarness(
   const harness: ProfileApiHarness = {
     api,
     sim,
-    async startReplica() {
-      const replica = await startProfileApi(apiEnv);
-      replicas.push(replica);
-      return replica;
+    async startReplica(overrides = {}) {
+      const replica = await startProfileApi({ ...apiEnv, ...overrides });
+      let stopped: Promise<void> | undefined;
+      const once: ProfileApi = { ...replica, stop: () => (stopped ??= replica.stop()) };
+      replicas.push(once);
+      return once;
     },
     client: () => new ApiClient(api.url),
     admin: () => new ApiClient(api.managementUrl),

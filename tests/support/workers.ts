@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { TELEMETRY_PRELOAD } from './profile-api-process.ts';
 import { waitFor } from '@app/testkit';
 
 const ROOT = path.join(__dirname, '../..');
@@ -64,11 +65,15 @@ export async function spawnWorker(
   env: Record<string, string>,
   { readyTimeoutMs = 60_000 }: { readyTimeoutMs?: number } = {},
 ): Promise<WorkerProcess> {
-  const child = spawn(NODE, ['--conditions=source', 'services/loyalty-sync/src/start.ts'], {
-    cwd: ROOT,
-    env: { ...baseEnv(), LOG_LEVEL: 'info', ...env, PORT: '0', HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    NODE,
+    ['--conditions=source', ...TELEMETRY_PRELOAD, 'services/loyalty-sync/src/start.ts'],
+    {
+      cwd: ROOT,
+      env: { ...baseEnv(), LOG_LEVEL: 'info', ...env, PORT: '0', HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const logs: LogLine[] = [];
   let status: ExitStatus | undefined;
   const exited = new Promise<ExitStatus>((resolve) =>
@@ -153,7 +158,7 @@ export async function runNodeScript(
   env: Record<string, string>,
   timeoutMs = 120_000,
 ): Promise<CliResult> {
-  const child = spawn(NODE, ['--conditions=source', script, ...args], {
+  const child = spawn(NODE, ['--conditions=source', ...TELEMETRY_PRELOAD, script, ...args], {
     cwd: ROOT,
     env: { ...baseEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

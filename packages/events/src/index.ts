@@ -1,6 +1,7 @@
 export {
   PROFILE_EVENTS_SCHEMA_VERSION,
   PROFILE_UPDATED,
+  PROFILE_UPDATE_SOURCES,
   WRITABLE_PROFILE_FIELDS,
   parseProfileUpdated,
   profileUpdatedEventSchema,

@@ -3,7 +3,14 @@ import Joi from 'joi';
 export const PROFILE_UPDATED = 'ProfileUpdated';
 export const PROFILE_EVENTS_SCHEMA_VERSION = 1;
 
-export type ProfileUpdateSource = 'profile' | 'profile-with-loyalty';
+/**
+ * Where a change came from: the plain profile endpoint, the with-loyalty endpoint, or the `resync`
+ * command, which re-sends a user's current profile unchanged (every field named in
+ * `changed_fields`) so the loyalty card service can catch up. Consumers must accept every source
+ * before a producer sends a new one: deploy consumers first.
+ */
+export const PROFILE_UPDATE_SOURCES = ['profile', 'profile-with-loyalty', 'resync'] as const;
+export type ProfileUpdateSource = (typeof PROFILE_UPDATE_SOURCES)[number];
 
 /** The profile fields a user can write; `changed_fields` names a subset of them. */
 export const WRITABLE_PROFILE_FIELDS = [
@@ -98,7 +105,9 @@ export const profileUpdatedEventSchema = Joi.object<ProfileUpdatedEvent>({
     .min(1)
     .required(),
   profile: profileSnapshotSchema.required(),
-  source: Joi.string().valid('profile', 'profile-with-loyalty').required(),
+  source: Joi.string()
+    .valid(...PROFILE_UPDATE_SOURCES)
+    .required(),
 });
 
 export type ParsedEvent = { ok: true; event: ProfileUpdatedEvent } | { ok: false; reason: string };

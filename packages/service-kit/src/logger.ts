@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { traceFields } from '@app/telemetry';
 
 export type { Logger } from 'pino';
 
@@ -19,11 +20,13 @@ const REDACTED_PATHS = [
   'headers.Authorization',
 ];
 
+/** Lines written inside a span carry its `trace_id` and `span_id` (see @app/telemetry). */
 export function createLogger(service: string, options: LoggerOptions = {}): Logger {
   return pino({
     level: process.env.LOG_LEVEL ?? 'info',
     base: { service },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    mixin: traceFields,
     ...options,
   });
 }

@@ -5,6 +5,7 @@ import { connectMongo, connectRedis } from '@app/datastores';
 import { createIdempotentProducer, createKafka, ensureTopics } from '@app/kafka';
 import { createErrorFunnel, createLogger, installProcessHandlers, type Logger } from '@app/service-kit';
 import { SettingsStore, settingDefaultsFromEnv } from '@app/settings';
+import { flushTelemetry, shutdownTelemetry } from '@app/telemetry';
 import { readConfig, type LoyaltySyncConfig } from './config.ts';
 import { AppliedVersionStore } from './data-access/applied-version-store.ts';
 import { createLoyaltyCardClient, type LoyaltyCardClient } from './data-access/loyalty-card-client.ts';
@@ -172,9 +173,10 @@ export async function startLoyaltySync(
       logger,
       metrics,
       stop: () =>
-        (stopping ??= withTimeout(cleanUp(), config.shutdownTimeoutMs, 'shutdown').then(() =>
-          logger.info('loyalty-sync stopped'),
-        )),
+        (stopping ??= withTimeout(cleanUp(), config.shutdownTimeoutMs, 'shutdown')
+          .then(() => logger.info('loyalty-sync stopped'))
+          // Spans of the last records handled are still buffered: export them before exit.
+          .finally(flushTelemetry)),
     };
   } catch (error) {
     await cleanUp();
@@ -201,7 +203,7 @@ if (isMainModule()) {
     if (failing) return;
     failing = true;
     (service?.logger ?? bootLogger).fatal({ err: error }, 'loyalty-sync consumer failed; exiting');
-    const exit = () => process.exit(1);
+    const exit = () => void shutdownTelemetry().finally(() => process.exit(1));
     if (service) service.stop().then(exit, exit);
     else exit();
   };
@@ -211,7 +213,7 @@ if (isMainModule()) {
       installProcessHandlers(
         createErrorFunnel(started.logger, () => undefined),
         started.logger,
-        () => started.stop(),
+        () => started.stop().finally(shutdownTelemetry),
       );
     })
     .catch((error: unknown) => {

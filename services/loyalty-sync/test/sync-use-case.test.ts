@@ -105,6 +105,23 @@ describe('sync use case', () => {
     expect(off.calls).toHaveLength(0);
   });
 
+  test('when a resync arrives while sync_all_updates is off, then it still reaches the provider', async () => {
+    const { useCase, calls } = harness();
+
+    expect(await useCase.handle(event({ source: 'resync' }))).toMatchObject({ kind: 'applied' });
+    expect(calls).toHaveLength(1);
+  });
+
+  test('when a resync arrives while the sync is disabled, then it is skipped like any event', async () => {
+    const { useCase, calls } = harness({ live: setting({ enabled: false }) });
+
+    expect(await useCase.handle(event({ source: 'resync' }))).toEqual({
+      kind: 'skipped',
+      reason: 'disabled',
+    });
+    expect(calls).toHaveLength(0);
+  });
+
   test('when the version is not newer than the last applied one, then it is skipped as stale', async () => {
     const same = harness({ lastApplied: 3 });
     const newer = harness({ lastApplied: 4 });

@@ -17,6 +17,9 @@ export interface ProfileApiConfig {
   /** How long an untouched profile copy stays in Redis (a backstop: commits keep it current). */
   profileCacheTtlSeconds: number;
   relayGraceMs: number;
+  relayBacklogConcurrency: number;
+  /** Unpublished events one user's outbox may hold; a change beyond it is refused (503). */
+  outboxMaxPendingPerUser: number;
   secretKey: string;
   adminToken: string;
   sessionTtlSeconds: number;
@@ -83,6 +86,8 @@ interface RawEnv {
   RELAY_INTERVAL_MS: number;
   PROFILE_CACHE_TTL_SECONDS: number;
   RELAY_GRACE_MS: number;
+  RELAY_BACKLOG_CONCURRENCY: number;
+  OUTBOX_MAX_PENDING_PER_USER: number;
   SECRET_KEY: string;
   ADMIN_TOKEN: string;
   SESSION_TTL_SECONDS: number;
@@ -136,6 +141,22 @@ const schema = Joi.object<RawEnv>({
   RELAY_INTERVAL_MS: Joi.number().integer().min(50).default(5_000),
   PROFILE_CACHE_TTL_SECONDS: Joi.number().integer().min(1).default(3_600),
   RELAY_GRACE_MS: Joi.number().integer().min(0).default(2_000),
+  RELAY_BACKLOG_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .max(64)
+    .default(8)
+    .description('Users whose backlog one relay round publishes at once, each in order under its lease'),
+  // Every event carries the whole profile (a few KB): 100 keeps a user document far below
+  // MongoDB's 16 MB however long Kafka stays away, and no user changes a profile 100 times in one outage.
+  OUTBOX_MAX_PENDING_PER_USER: Joi.number()
+    .integer()
+    .min(1)
+    .max(1_000)
+    .default(100)
+    .description(
+      "Unpublished events one user's outbox may hold (Kafka away); a change beyond it answers 503 with Retry-After",
+    ),
   SECRET_KEY: Joi.string().min(32).required().description('HMAC key for verification codes'),
   ADMIN_TOKEN: Joi.string().min(16).required().description('Bearer token of the settings API'),
   SESSION_TTL_SECONDS: Joi.number()
@@ -170,7 +191,7 @@ const schema = Joi.object<RawEnv>({
     .integer()
     .min(1)
     .max(10_000)
-    .default(32)
+    .default(256)
     .description('State-changing requests handled at once by one process; more wait their turn'),
   WRITE_QUEUE_MAX_WAIT_MS: Joi.number()
     .integer()
@@ -218,6 +239,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
     relayIntervalMs: value.RELAY_INTERVAL_MS,
     profileCacheTtlSeconds: value.PROFILE_CACHE_TTL_SECONDS,
     relayGraceMs: value.RELAY_GRACE_MS,
+    relayBacklogConcurrency: value.RELAY_BACKLOG_CONCURRENCY,
+    outboxMaxPendingPerUser: value.OUTBOX_MAX_PENDING_PER_USER,
     secretKey: value.SECRET_KEY,
     adminToken: value.ADMIN_TOKEN,
     sessionTtlSeconds: value.SESSION_TTL_SECONDS,

@@ -8,6 +8,7 @@ import {
 } from '@app/service-kit';
 import { createKafka } from '@app/kafka';
 import { SettingsStore, settingDefaultsFromEnv } from '@app/settings';
+import { flushTelemetry, shutdownTelemetry } from '@app/telemetry';
 import { readConfig, type ProfileApiConfig } from './config.ts';
 import { AvatarRepository } from './data-access/avatar-repository.ts';
 import { connectProfileDatabase, prepareProfileDatabase } from './data-access/mongo.ts';
@@ -37,6 +38,7 @@ import {
 } from './entry-points/http/server.ts';
 import { abuseMetrics } from './abuse-metrics.ts';
 import { outboxMetrics } from './outbox-metrics.ts';
+import { profileApiMetrics } from './service-metrics.ts';
 
 export interface ProfileApi {
   url: string;
@@ -64,11 +66,12 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
   const logger = createLogger('profile-api', { level: config.logLevel });
   const funnel = createErrorFunnel(logger, () => process.exit(1));
   const metrics = createMetricsRegistry('profile-api');
+  const counters = profileApiMetrics(metrics);
 
   const mongo = await connectProfileDatabase(config.mongoUrl);
   const redis = connectRedis(config.redisUrl, 'profile-api');
   const subscriber = connectRedis(config.redisUrl, 'profile-api-settings');
-  const userRepository = new UserRepository(mongo);
+  const userRepository = new UserRepository(mongo, { outboxMaxPending: config.outboxMaxPendingPerUser });
   await prepareProfileDatabase(mongo, userRepository);
   const users = new CachedUsers(userRepository, new ProfileCache(redis, config.profileCacheTtlSeconds));
   const avatars = new AvatarRepository(mongo);
@@ -77,7 +80,12 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
 
   const smsGateway: SmsSender & { shutdown?: () => void } =
     config.smsGateway === 'http'
-      ? createHttpSmsGateway({ url: config.smsGatewayUrl!, timeoutMs: config.smsTimeoutMs, logger })
+      ? createHttpSmsGateway({
+          url: config.smsGatewayUrl!,
+          timeoutMs: config.smsTimeoutMs,
+          logger,
+          onOutcome: (outcome) => counters.sms.inc({ outcome }),
+        })
       : createLogSmsGateway(logger, config.nodeEnv === 'production');
   const throttler = new Throttler(new ThrottleStore(redis), settings);
   const rules = createProfileRules(config);
@@ -94,7 +102,11 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     config.topicDurability,
   );
   const outbox = new OutboxRepository(mongo);
-  const { published } = outboxMetrics(metrics, () => outbox.backlogSize());
+  const { published, publishSeconds, capReached } = outboxMetrics(
+    metrics,
+    () => outbox.backlogSize(),
+    () => outbox.oldestPendingSince(),
+  );
   const relay = new OutboxRelay({
     outbox,
     publisher,
@@ -103,13 +115,23 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     logger,
     intervalMs: config.relayIntervalMs,
     graceMs: config.relayGraceMs,
-    onPublished: (count) => published.inc(count),
+    backlogConcurrency: config.relayBacklogConcurrency,
+    onPublished: (count, seconds) => {
+      published.inc(count);
+      publishSeconds.observe(seconds);
+    },
   });
   const profiles = new ProfileUseCase({
     users,
     avatars,
     settings,
-    onCommitted: (event) => relay.publishSoon(event.user_id),
+    onCommitted: (event) => {
+      counters.committed.inc({ source: event.source });
+      relay.publishSoon(event.user_id);
+    },
+    onOutboxFull: () => capReached.inc(),
+    // The background round is what drains a full outbox once Kafka is back.
+    outboxFullRetryAfterSeconds: Math.max(1, Math.ceil(config.relayIntervalMs / 1000)),
   });
   const abuse = abuseMetrics(metrics);
   const phoneVerification = new PhoneVerificationUseCase({
@@ -145,7 +167,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     sessionTtlSeconds: config.sessionTtlSeconds,
     secureCookies: config.sessionCookieSecure,
     trustProxy: config.trustProxy,
-    admission: config.admission,
+    admission: { ...config.admission, onShed: () => counters.shed.inc() },
     separateManagement: config.management !== undefined,
     checkReady: async () => ({
       mongo: mongo.readyState === 1,
@@ -183,6 +205,8 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
           smsGateway.shutdown?.();
           await Promise.allSettled([redis.quit(), subscriber.quit(), mongo.close()]);
           logger.info('profile-api stopped');
+          // Spans of the last requests and publishes are still buffered: export them before exit.
+          await flushTelemetry();
         })(),
         config.shutdownTimeoutMs,
         'profile-api shutdown',
@@ -205,7 +229,7 @@ if (isMainModule()) {
       installProcessHandlers(
         createErrorFunnel(api.logger, () => undefined),
         api.logger,
-        () => api.stop(),
+        () => api.stop().finally(shutdownTelemetry),
       ),
     )
     .catch((error: unknown) => {

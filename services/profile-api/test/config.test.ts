@@ -87,6 +87,14 @@ describe('profile-api configuration', () => {
     );
   });
 
+  test('when OUTBOX_MAX_PENDING_PER_USER is unset, then a user may have 100 unpublished events; 0 is refused', () => {
+    expect(readConfig(required).outboxMaxPendingPerUser).toBe(100);
+    expect(readConfig({ ...required, OUTBOX_MAX_PENDING_PER_USER: '3' }).outboxMaxPendingPerUser).toBe(3);
+    expect(refusal({ ...required, OUTBOX_MAX_PENDING_PER_USER: '0' })).toContain(
+      'OUTBOX_MAX_PENDING_PER_USER',
+    );
+  });
+
   test('when min.insync.replicas exceeds the replication factor, then the configuration is refused', () => {
     expect(refusal({ ...required, KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toContain(
       '"KAFKA_MIN_INSYNC_REPLICAS" must not exceed KAFKA_REPLICATION_FACTOR',

@@ -4,6 +4,7 @@ import {
   fieldError,
   fieldErrors,
   notAuthenticated,
+  outboxFull,
   smsUnavailable,
   throttled,
   updateContention,
@@ -75,6 +76,16 @@ describe('domain errors over HTTP', () => {
     });
     expect(mapped.cause).toBe(cause);
     expect(mapped.code).toBe('sms-unavailable');
+  });
+
+  test('when a user’s outbox is full, then 503 with a detail and Retry-After', () => {
+    expect(answerOf(outboxFull(5))).toEqual({
+      status: 503,
+      body: {
+        detail: 'Profile changes are paused while earlier changes wait to be delivered. Try again later.',
+      },
+      headers: { 'Retry-After': '5' },
+    });
   });
 
   test('when an error is not the domain’s, then it is left to its raiser’s own status', () => {

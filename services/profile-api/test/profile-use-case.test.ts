@@ -38,6 +38,9 @@ class InMemoryUsers implements Users {
   async findByEmail() {
     return null;
   }
+  async idsAfter(after: number | undefined) {
+    return after === undefined || after < this.user.id ? [this.user.id] : [];
+  }
   async isPhoneHeldByAnother() {
     return false;
   }
@@ -147,6 +150,29 @@ describe('ProfileUseCase.updateProfile', () => {
     expect(error.code).toBe('phone-taken');
     expect(error.details).toEqual({ fields: { phone: ['A user with this phone number already exists.'] } });
     expect(committed).toEqual([]);
+  });
+
+  test('when the store finds the outbox full, then outbox-full with Retry-After, counted once, and no event', async () => {
+    const users = new InMemoryUsers();
+    users.interfere = () => ({ outcome: 'outbox-full' });
+    const refused: number[] = [];
+    const profiles = new ProfileUseCase({
+      users,
+      avatars,
+      settings: settingsWith(),
+      onCommitted: () => {
+        throw new Error('nothing was committed');
+      },
+      onOutboxFull: (userId) => refused.push(userId),
+      outboxFullRetryAfterSeconds: 5,
+    });
+
+    const error = await errorOf(profiles.updateProfile(7, { first_name: 'Augusta' }, 'profile'));
+
+    expect(error.code).toBe('outbox-full');
+    expect(error.details).toEqual({ retryAfterSeconds: 5 });
+    expect(users.commits).toHaveLength(1);
+    expect(refused).toEqual([7]);
   });
 
   test.each([

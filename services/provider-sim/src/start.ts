@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createErrorFunnel, createLogger, installProcessHandlers, type Logger } from '@app/service-kit';
+import { flushTelemetry, shutdownTelemetry } from '@app/telemetry';
 import { loadProviderSimConfig, type ProviderSimConfig } from './config.ts';
 import { createSimulator } from './domain/simulator.ts';
 import { createHttpApp } from './entry-points/http/app.ts';
@@ -80,6 +81,7 @@ async function launch(config: ProviderSimConfig, logger: Logger): Promise<Runnin
       running.delete(handle);
       await close();
       logger.info({ port: address.port }, 'provider-sim stopped');
+      await flushTelemetry();
     },
   };
   running.add(handle);
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
     installProcessHandlers(
       createErrorFunnel(logger, () => undefined),
       logger,
-      stopProviderSim,
+      () => stopProviderSim().finally(shutdownTelemetry),
     );
     await launch(config, logger);
   } catch (error) {

@@ -4,6 +4,7 @@ import type { Admin, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { EVENT_HEADERS } from '@app/events';
 import { createIdempotentProducer, createKafka } from '@app/kafka';
 import { createLogger, type Logger } from '@app/service-kit';
+import { shutdownTelemetry, withTraceContext } from '@app/telemetry';
 import { readReplayConfig } from '../config.ts';
 import { DLQ_HEADERS, headerText, withoutDeadLetterHeaders } from '../entry-points/messaging/dead-letters.ts';
 
@@ -119,13 +120,17 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
         );
         return;
       }
-      await producer.send({
-        topic: options.profileEventsTopic,
-        acks: -1,
-        messages: [
-          { key: message.key, value: message.value, headers: withoutDeadLetterHeaders(message.headers) },
-        ],
-      });
+      // The record keeps its trace headers; traced, the send continues that trace (its span is a
+      // child of the dead-lettered attempt's), so the replayed record's handling joins it too.
+      await withTraceContext(message.headers, () =>
+        producer.send({
+          topic: options.profileEventsTopic,
+          acks: -1,
+          messages: [
+            { key: message.key, value: message.value, headers: withoutDeadLetterHeaders(message.headers) },
+          ],
+        }),
+      );
       result.replayed.push(record);
       print(
         `replayed ${record.eventId ?? '-'} key=${record.key ?? '-'} dlq=${partition}/${message.offset} reason=${record.reason ?? '-'}`,
@@ -220,11 +225,10 @@ async function main(): Promise<number> {
 }
 
 if (/replay-dlq\.[jt]s$/.test(process.argv[1] ?? '')) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`replay failed: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
+  // Traced (node --import @app/telemetry/register with OTEL_* set), the replay's spans leave before exit.
+  const exit = (code: number) => void shutdownTelemetry().finally(() => process.exit(code));
+  main().then(exit, (error: unknown) => {
+    console.error(`replay failed: ${error instanceof Error ? error.message : String(error)}`);
+    exit(1);
+  });
 }

@@ -102,7 +102,8 @@ export class SyncUseCase {
   async handle(event: ProfileUpdatedEvent, signal?: AbortSignal): Promise<SyncOutcome> {
     const setting = await this.deps.loyaltySetting();
     if (!setting.enabled) return { kind: 'skipped', reason: 'disabled' };
-    if (event.source !== 'profile-with-loyalty' && !setting.sync_all_updates) {
+    // A resync exists to bring the provider up to date: it is sent whatever sync_all_updates says.
+    if (event.source === 'profile' && !setting.sync_all_updates) {
       return { kind: 'skipped', reason: 'source' };
     }
     const lastApplied = await this.deps.applied.lastAppliedVersion(event.user_id);

@@ -31,6 +31,10 @@ export class CachedUsers implements Users {
     return stored;
   }
 
+  idsAfter(after: number | undefined, limit: number): Promise<number[]> {
+    return this.users.idsAfter(after, limit);
+  }
+
   findByEmail(email: string): Promise<User | null> {
     return this.users.findByEmail(email);
   }

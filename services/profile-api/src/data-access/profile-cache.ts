@@ -53,7 +53,9 @@ export class ProfileCache {
   }
 
   /** Resolves true when stored, false when the cache already held this version or a newer one. */
-  async put(profile: Profile): Promise<boolean> {
+  async put(user: Profile): Promise<boolean> {
+    // Credentials never go into the copy, whatever the caller read.
+    const { password_hash: _credentials, ...profile } = user as Profile & { password_hash?: string };
     const { id, version } = profile;
     return (
       (await this.redis.profilePutIfNewer(key(id), version, JSON.stringify(profile), this.ttlSeconds)) === 1

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '@app/service-kit';
-import type { Lease } from '../domain/ports.ts';
+import { LEASE_TIMEOUT, type Lease } from '../domain/ports.ts';
 
 /** The two Redis commands the lease needs (an ioredis client fits). */
 export interface LeaseRedis {
@@ -66,7 +66,7 @@ export class RedisLease implements Lease {
     const deadline = Date.now() + this.waitMs;
     for (let attempt = 0; ; attempt += 1) {
       if ((await this.redis.set(`lock:${key}`, token, 'PX', this.ttlMs, 'NX')) === 'OK') return token;
-      if (Date.now() > deadline) throw new AppError('lease-timeout', `could not take the lease on ${key}`);
+      if (Date.now() > deadline) throw new AppError(LEASE_TIMEOUT, `could not take the lease on ${key}`);
       const backoff = Math.min(50, 2 + attempt * 2) * (0.5 + Math.random());
       await new Promise((resolve) => setTimeout(resolve, backoff));
     }

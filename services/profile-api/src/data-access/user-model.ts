@@ -1,6 +1,14 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { ProfileUpdatedEvent } from '@app/events';
+import type { TraceContext } from '../domain/ports.ts';
 import type { User } from '../domain/user.ts';
+
+/**
+ * An outbox entry as stored: the event as published, plus the trace context of the request that
+ * committed it (absent when untraced, and in entries written before tracing existed). `trace` never
+ * reaches the topic's payload: the relay strips it and sends it as the record's `traceparent`.
+ */
+export type StoredOutboxEntry = ProfileUpdatedEvent & { trace?: TraceContext };
 
 /**
  * The document's _id is the user's integer id as a string (stored documents have it so; the API
@@ -17,7 +25,7 @@ export interface UserDocument extends Omit<User, 'id'> {
    */
   phone_unique?: string;
   /** ProfileUpdated events written in the same single-document update as the change they describe. */
-  outbox: ProfileUpdatedEvent[];
+  outbox: StoredOutboxEntry[];
   /** When the oldest unpublished event was written; absent when the outbox is empty. */
   outbox_since?: Date;
 }

@@ -1,16 +1,26 @@
-import mongoose, { type Connection, type Model, type UpdateQuery } from 'mongoose';
+import mongoose, { type Connection, type Model, type UpdateQuery, type mongo } from 'mongoose';
+import { currentTraceCarrier } from '@app/telemetry';
 import type { CommitResult, CreateUserResult, NewUser, ProfileCommit, Users } from '../domain/ports.ts';
 import type { User } from '../domain/user.ts';
 import { duplicateKeyField } from './duplicate-key.ts';
-import { userKey, userModel, type UserDocument } from './user-model.ts';
+import { userKey, userModel, type StoredOutboxEntry, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
 
 export const COUNTERS_COLLECTION = 'counters';
 const USERS_COUNTER = 'users';
+/** OUTBOX_MAX_PENDING_PER_USER's default. */
+export const DEFAULT_OUTBOX_MAX_PENDING = 100;
+
+export interface UserRepositoryOptions {
+  /** Unpublished events a user's outbox may hold; a commit that would add one more is refused. */
+  outboxMaxPending?: number;
+}
 
 /** Fields that never leave the repository: the outbox is the relay's, the keys are internal. */
 const INTERNAL_PROJECTION = { outbox: 0, outbox_since: 0, email_normalized: 0, phone_unique: 0 } as const;
+/** A profile read or commit never carries the credentials either: they are only for login. */
+const PROFILE_PROJECTION = { ...INTERNAL_PROJECTION, password_hash: 0 } as const;
 
 function toUser(document: UserDocument | null): User | null {
   if (!document) return null;
@@ -34,10 +44,16 @@ function toUser(document: UserDocument | null): User | null {
 export class UserRepository implements Users {
   private readonly users: Model<UserDocument>;
   private readonly counters;
+  /** `outbox.<cap-1>`: the slot whose presence means the outbox is full. */
+  private readonly outboxFullPath: string;
 
-  constructor(connection: Connection) {
+  constructor(
+    connection: Connection,
+    { outboxMaxPending = DEFAULT_OUTBOX_MAX_PENDING }: UserRepositoryOptions = {},
+  ) {
     this.users = userModel(connection);
     this.counters = connection.collection<{ _id: string; seq: number }>(COUNTERS_COLLECTION);
+    this.outboxFullPath = `outbox.${outboxMaxPending - 1}`;
   }
 
   /** The indexes and the id counter; run at start-up, after the collections exist, before traffic. */
@@ -75,7 +91,7 @@ export class UserRepository implements Users {
   }
 
   async findById(id: number): Promise<User | null> {
-    return toUser(await this.users.findOne({ _id: userKey(id) }, INTERNAL_PROJECTION).lean<UserDocument>());
+    return toUser(await this.users.findOne({ _id: userKey(id) }, PROFILE_PROJECTION).lean<UserDocument>());
   }
 
   async findByEmail(email: string): Promise<User | null> {
@@ -99,6 +115,17 @@ export class UserRepository implements Users {
     return result.modifiedCount === 1;
   }
 
+  /** Pages by `_id` (the id as a string, so in string order), served by the `_id` index. */
+  async idsAfter(after: number | undefined, limit: number): Promise<number[]> {
+    const filter = after === undefined ? {} : { _id: trusted({ $gt: userKey(after) }) };
+    const documents = await this.users
+      .find(filter, { _id: 1 })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<{ _id: string }[]>();
+    return documents.map((document) => Number(document._id));
+  }
+
   async isPhoneHeldByAnother(phone: string, userId: number): Promise<boolean> {
     // trusted(): our own operator, exempt from the sanitizeFilter that guards user input.
     return (await this.users.exists({ phone, _id: trusted({ $ne: userKey(userId) }) })) !== null;
@@ -106,9 +133,11 @@ export class UserRepository implements Users {
 
   /**
    * One conditional update: matches only while the version is the one the change was computed
-   * from, and sets the fields, bumps the version, appends the event and keeps `outbox_since` at
-   * the oldest unpublished event, all in the same single-document write. A phone claim goes in
-   * the same write, so the unique index on `phone_unique` refuses it atomically.
+   * from and the outbox has no event at index cap-1 (fewer than cap unpublished events), and sets
+   * the fields, bumps the version, appends the event and keeps `outbox_since` at the oldest
+   * unpublished event, all in the same single-document write. A phone claim goes in the same
+   * write, so the unique index on `phone_unique` refuses it atomically. Concurrent commits cannot
+   * overshoot the cap: each one is matched against the document as the previous one left it.
    */
   async commitChange({
     userId,
@@ -118,21 +147,36 @@ export class UserRepository implements Users {
     phoneClaim,
   }: ProfileCommit): Promise<CommitResult> {
     const $set: Record<string, unknown> = { ...set, version: expectedVersion + 1 };
+    // The request's trace goes with its event, for the relay's publish to continue (none when untraced).
+    const trace = currentTraceCarrier();
+    const entry: StoredOutboxEntry = trace ? { ...event, trace } : event;
     const update: UpdateQuery<UserDocument> = {
       $set,
-      $push: { outbox: event },
+      $push: { outbox: entry },
       $min: { outbox_since: new Date(event.occurred_at) },
     };
     if (phoneClaim === null) update.$unset = { phone_unique: 1 };
     else if (phoneClaim !== undefined) $set.phone_unique = phoneClaim;
     try {
-      const updated = await this.users
-        .findOneAndUpdate({ _id: userKey(userId), version: expectedVersion }, update, {
-          returnDocument: 'after',
-          projection: INTERNAL_PROJECTION,
-        })
-        .lean<UserDocument>();
-      return updated ? { outcome: 'committed', user: toUser(updated)! } : { outcome: 'conflict' };
+      const _id = userKey(userId);
+      // The driver's collection, not the model: every value here is ours and already validated, so
+      // mongoose's query casting would only cost CPU on the hottest write.
+      const updated = await (
+        this.users.collection as unknown as mongo.Collection<UserDocument>
+      ).findOneAndUpdate(
+        { _id, version: expectedVersion, [this.outboxFullPath]: { $exists: false } },
+        update as mongo.UpdateFilter<UserDocument>,
+        { returnDocument: 'after', projection: PROFILE_PROJECTION },
+      );
+      if (updated) return { outcome: 'committed', user: toUser(updated as UserDocument)! };
+      // Nothing matched: a newer version (re-read and retry) or, at this version, a full outbox.
+      // Should the relay drain it meanwhile, this answers conflict and the retry commits.
+      const full = await this.users.exists({
+        _id,
+        version: expectedVersion,
+        [this.outboxFullPath]: trusted({ $exists: true }),
+      });
+      return full ? { outcome: 'outbox-full' } : { outcome: 'conflict' };
     } catch (error) {
       if (duplicateKeyField(error) === 'phone_unique') return { outcome: 'phone-taken' };
       throw error;

@@ -17,7 +17,12 @@ export const FIELD_ERROR_CODES = [
 export type FieldErrorCode = (typeof FIELD_ERROR_CODES)[number];
 
 export type DomainErrorCode =
-  FieldErrorCode | 'not-authenticated' | 'throttled' | 'update-contention' | 'sms-unavailable';
+  | FieldErrorCode
+  | 'not-authenticated'
+  | 'throttled'
+  | 'update-contention'
+  | 'sms-unavailable'
+  | 'outbox-full';
 
 /** Field errors travel as `details.fields`; the seconds to wait before retrying as `details.retryAfterSeconds`. */
 // A type, not an interface: it must fit AppError's Record<string, unknown>.
@@ -80,4 +85,11 @@ export function smsUnavailable(retryAfterSeconds: number, cause: unknown): Domai
     { retryAfterSeconds },
     cause,
   );
+}
+
+/** The user's unpublished events reached their cap (Kafka is away): nothing was written. */
+export function outboxFull(retryAfterSeconds: number): DomainError {
+  return domainError('outbox-full', "the user's outbox of unpublished events is full", {
+    retryAfterSeconds,
+  });
 }

@@ -1,5 +1,5 @@
-import type { Logger } from '@app/service-kit';
-import type { EventPublisher, Lease, Outbox } from './ports.ts';
+import { AppError, type Logger } from '@app/service-kit';
+import { LEASE_TIMEOUT, type EventPublisher, type Lease, type Outbox } from './ports.ts';
 
 export interface OutboxRelayOptions {
   outbox: Outbox;
@@ -18,13 +18,17 @@ export interface OutboxRelayOptions {
   /** Events younger than this are the fast path's; the relay takes older ones. */
   graceMs: number;
   batchSize?: number;
-  onPublished?: (count: number) => void;
+  /** Users the background round publishes at once (each under its own lease); 8 unless set. */
+  backlogConcurrency?: number;
+  /** Events sent for one user, and how long Kafka took to acknowledge them. */
+  onPublished?: (count: number, seconds: number) => void;
 }
 
 /**
  * Moves events from users' outboxes to Kafka. The fast path publishes right after a commit; the
- * background round picks up whatever a crash or a Kafka outage left behind, oldest first. Each
- * user's events are sent in outbox order in one batch, then removed from the outbox.
+ * background round picks up whatever a crash or a Kafka outage left behind, oldest first, several
+ * users at once. Each user's events are sent in outbox order in one batch, then removed from the
+ * outbox.
  */
 export class OutboxRelay {
   private readonly options: OutboxRelayOptions;
@@ -74,30 +78,56 @@ export class OutboxRelay {
     await this.options.publisher.connect();
     return this.options.lease.withLease(`outbox:${userId}`, async () => {
       this.scheduled.delete(userId);
-      const events = await this.options.outbox.eventsOf(userId);
-      if (events.length === 0) return 0;
-      await this.options.publisher.publish(events);
+      const entries = await this.options.outbox.eventsOf(userId);
+      if (entries.length === 0) return 0;
+      const started = performance.now();
+      await this.options.publisher.publish(entries);
+      const seconds = (performance.now() - started) / 1000;
       await this.options.outbox.removePublished(
         userId,
-        events.map((event) => event.event_id),
+        entries.map((entry) => entry.event.event_id),
       );
-      this.options.onPublished?.(events.length);
-      return events.length;
+      this.options.onPublished?.(entries.length, seconds);
+      return entries.length;
     });
   }
 
+  /**
+   * One recovery round: the users with the oldest backlog, up to `backlogConcurrency` at once.
+   * One user's events stay in order (one batch under that user's lease); users are independent,
+   * so after an outage the backlog drains in parallel and a user whose lease another replica
+   * holds is passed over (the next round retries it) instead of holding up the others. Any other
+   * failure stops the round from starting more users: with Kafka away, they would fail the same way.
+   */
   private async relayBacklog(): Promise<void> {
+    let userIds: number[];
     try {
       const olderThan = new Date(Date.now() - this.options.graceMs);
-      const userIds = await this.options.outbox.usersWithBacklog(olderThan, this.options.batchSize ?? 100);
-      // The first failure ends the round: with Kafka away, the next user would fail the same way.
-      for (const userId of userIds) {
-        if (this.stopping) return;
-        await this.publishUser(userId);
-      }
+      userIds = await this.options.outbox.usersWithBacklog(olderThan, this.options.batchSize ?? 100);
+      if (userIds.length > 0) await this.options.publisher.connect();
     } catch (error) {
       this.options.logger.warn({ err: error }, 'outbox relay round stopped; retrying next round');
+      return;
     }
+    let next = 0;
+    let failed = false;
+    const drain = async () => {
+      while (!this.stopping && !failed && next < userIds.length) {
+        const userId = userIds[next++]!;
+        try {
+          await this.publishUser(userId);
+        } catch (error) {
+          if (error instanceof AppError && error.code === LEASE_TIMEOUT) {
+            this.options.logger.info({ userId }, 'outbox of a user busy elsewhere; left for the next round');
+            continue;
+          }
+          failed = true;
+          this.options.logger.warn({ err: error, userId }, 'outbox relay round stopped; retrying next round');
+        }
+      }
+    };
+    const concurrency = Math.min(this.options.backlogConcurrency ?? 8, userIds.length);
+    await Promise.all(Array.from({ length: concurrency }, drain));
   }
 
   private async track<T>(work: Promise<T>): Promise<T> {

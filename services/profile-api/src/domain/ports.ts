@@ -34,18 +34,25 @@ export type CommitResult =
   /** Another writer committed since `expectedVersion` was read (or the user is gone): re-read. */
   | { outcome: 'conflict' }
   /** Another user's claim holds the phone number. Nothing was written. */
-  | { outcome: 'phone-taken' };
+  | { outcome: 'phone-taken' }
+  /** The user's outbox already holds as many unpublished events as it may (Kafka is away). Nothing was written. */
+  | { outcome: 'outbox-full' };
 
 export interface Users {
   findById(id: number): Promise<Profile | null>;
   findByEmail(email: string): Promise<User | null>;
   /** Whether another user's profile shows this number, claimed or not. */
   isPhoneHeldByAnother(phone: string, userId: number): Promise<boolean>;
+  /**
+   * Up to `limit` user ids following `after` (from the start when undefined), in the store's own
+   * order: paging through them visits every user that exists throughout, once.
+   */
+  idsAfter(after: number | undefined, limit: number): Promise<number[]>;
   /** A fresh id, and the email unique ignoring case (decided by the store, atomically). */
   create(user: NewUser): Promise<CreateUserResult>;
   /**
    * Applies the change, bumps the version and appends the event in one atomic step, only if the
-   * version is still `expectedVersion`.
+   * version is still `expectedVersion` and the user's outbox is below its cap of unpublished events.
    */
   commitChange(commit: ProfileCommit): Promise<CommitResult>;
   /**
@@ -58,24 +65,45 @@ export interface Users {
 // ---------------------------------------------------------------------------------------------
 // Outbox and events
 
+/**
+ * W3C trace context (`traceparent`, `tracestate`) of the request that committed an event: kept with
+ * the event in the outbox, so its publish, whenever it happens, continues that request's trace.
+ */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
+}
+
+/** An event waiting in the outbox; `trace` is absent when the commit was not traced. */
+export interface OutboxEntry {
+  event: ProfileUpdatedEvent;
+  trace?: TraceContext;
+}
+
 export interface Outbox {
   /** Users whose oldest unpublished event is older than `olderThan`, oldest first. */
   usersWithBacklog(olderThan: Date, limit: number): Promise<number[]>;
   /** One user's unpublished events, in commit order. */
-  eventsOf(userId: number): Promise<ProfileUpdatedEvent[]>;
+  eventsOf(userId: number): Promise<OutboxEntry[]>;
   /** Removes these events from the user's outbox; events appended meanwhile stay. */
   removePublished(userId: number, eventIds: string[]): Promise<void>;
+  /** When the oldest unpublished event of any user was written; undefined when none is pending. */
+  oldestPendingSince(): Promise<Date | undefined>;
 }
 
 export interface EventPublisher {
   /** Resolves once the broker answers; rejects fast when it does not. */
   connect(): Promise<void>;
-  publish(events: ProfileUpdatedEvent[]): Promise<void>;
+  /** Sends the events in order, each continuing the trace it was committed in. */
+  publish(entries: OutboxEntry[]): Promise<void>;
 }
+
+/** The code of the AppError a Lease rejects with when another holder keeps the key past the wait. */
+export const LEASE_TIMEOUT = 'lease-timeout';
 
 /**
  * Mutual exclusion per key across every replica, for a bounded time: a holder that outlives the
- * lease (or crashes) loses it.
+ * lease (or crashes) loses it. A caller that cannot take it within the wait gets LEASE_TIMEOUT.
  */
 export interface Lease {
   withLease<T>(key: string, critical: () => Promise<T>): Promise<T>;

@@ -6,7 +6,14 @@ import {
   type ProfileUpdateSource,
   type ProfileUpdatedEvent,
 } from '@app/events';
-import { fieldError, fieldErrors, notAuthenticated, updateContention, type FieldErrors } from './errors.ts';
+import {
+  fieldError,
+  fieldErrors,
+  notAuthenticated,
+  outboxFull,
+  updateContention,
+  type FieldErrors,
+} from './errors.ts';
 import type { Avatars, ProfileCommit, SettingsReader, Users } from './ports.ts';
 import { toSnapshot } from './profile-representation.ts';
 import {
@@ -37,6 +44,10 @@ export interface ProfileUseCaseDeps {
   settings: SettingsReader;
   /** Called after each committed change, e.g. to publish its event at once. */
   onCommitted?: (event: ProfileUpdatedEvent) => void;
+  /** Called when a change is refused because the user's outbox is full (e.g. to count it). */
+  onOutboxFull?: (userId: number) => void;
+  /** What a refusal for a full outbox tells the client to wait: about one relay round. */
+  outboxFullRetryAfterSeconds?: number;
   /** Waits before the next attempt after `attempt` lost to another writer. */
   backoff?: (attempt: number) => Promise<void>;
 }
@@ -153,11 +164,18 @@ export class ProfileUseCase {
           return result.user;
         case 'phone-taken':
           throw fieldError('phone', PHONE_TAKEN, 'phone-taken');
+        case 'outbox-full':
+          throw this.outboxFull(userId);
         case 'conflict':
           if (attempt >= MAX_COMMIT_ATTEMPTS) throw updateContention();
           await backoff(attempt);
       }
     }
+  }
+
+  private outboxFull(userId: number): Error {
+    this.deps.onOutboxFull?.(userId);
+    return outboxFull(this.deps.outboxFullRetryAfterSeconds ?? 5);
   }
 
   /** The number a profile showing `phone` claims: none while the validator is off. */

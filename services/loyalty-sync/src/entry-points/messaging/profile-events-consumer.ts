@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { EVENT_HEADERS, parseProfileUpdated } from '@app/events';
 import { Slots, type Logger } from '@app/service-kit';
+import { SpanKind, contextFrom, inSpan } from '@app/telemetry';
 import type { BreakerState } from '../../data-access/loyalty-card-client.ts';
 import type { SyncUseCase } from '../../domain/sync-use-case.ts';
 import { BREAKER_STATE_VALUE, type LoyaltySyncMetrics } from '../../metrics.ts';
@@ -162,7 +163,7 @@ export class ProfileEventsConsumer {
     await handleInKeyOrder({
       items: batch.messages,
       keyOf: (message) => message.key?.toString('utf8') ?? `offset:${message.offset}`,
-      handle: async (message) => (await this.handleMessage(topic, partition, message)) === 'done',
+      handle: async (message) => (await this.handleRecord(topic, partition, message)) === 'done',
       slots: this.slots,
       mayStart: () =>
         isRunning() &&
@@ -179,6 +180,37 @@ export class ProfileEventsConsumer {
     });
     await progress;
     if (progressFailure) throw progressFailure.error;
+  }
+
+  /**
+   * One consumer span per record, child of the context the record carries (`traceparent` header: the
+   * update that caused it), so the provider call and the DLQ publish join that trace. kafkajs's own
+   * instrumentation cannot: with eachBatch it only links records to its batch span. A record handled
+   * again (circuit open, retry later) adds one span per attempt to the same trace.
+   */
+  private handleRecord(topic: string, partition: number, message: KafkaMessage): Promise<Verdict> {
+    return inSpan(
+      `process ${topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFrom(message.headers),
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.consumer.group.name': this.options.groupId,
+          'messaging.kafka.offset': message.offset,
+          'messaging.kafka.message.key': message.key?.toString('utf8'),
+        },
+      },
+      async (span) => {
+        const verdict = await this.handleMessage(topic, partition, message);
+        span.setAttribute('app.record.verdict', verdict);
+        return verdict;
+      },
+    );
   }
 
   private async handleMessage(topic: string, partition: number, message: KafkaMessage): Promise<Verdict> {

@@ -38,6 +38,13 @@ const ANSWERS: Record<DomainErrorCode, (details: DomainErrorDetails) => HttpAnsw
     body: { detail: 'The verification code could not be sent. Try again later.' },
     headers: { 'Retry-After': retryAfter(details) },
   }),
+  'outbox-full': (details) => ({
+    status: 503,
+    body: {
+      detail: 'Profile changes are paused while earlier changes wait to be delivered. Try again later.',
+    },
+    headers: { 'Retry-After': retryAfter(details) },
+  }),
 };
 
 /**

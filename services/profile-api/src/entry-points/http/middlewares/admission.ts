@@ -6,6 +6,8 @@ export interface AdmissionOptions {
   concurrency: number;
   /** Longest a request waits for its turn before it is answered 503. */
   maxWaitMs: number;
+  /** A request was answered 503 (counted by the shed-writes metric). */
+  onShed?: () => void;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -25,7 +27,7 @@ function overloaded(): AppError {
  * excess gets a quick 503 with Retry-After, admitted requests keep their latency, and a request
  * whose client left while it waited is never started.
  */
-export function admission({ concurrency, maxWaitMs }: AdmissionOptions): RequestHandler {
+export function admission({ concurrency, maxWaitMs, onShed }: AdmissionOptions): RequestHandler {
   const slots = new Slots(concurrency);
   return async (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
@@ -37,6 +39,7 @@ export function admission({ concurrency, maxWaitMs }: AdmissionOptions): Request
     } catch {
       res.off('close', onClose);
       if (clientGone.signal.aborted) return; // nobody is left to answer
+      onShed?.();
       throw overloaded();
     }
     res.off('close', onClose);

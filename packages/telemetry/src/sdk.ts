@@ -1,0 +1,131 @@
+// The tracing SDK, configured in code. Loaded only by register.ts, only when tracing is configured:
+// nothing here runs in tests or in a process without OTEL_* exporter settings.
+import path from 'node:path';
+import { DiagConsoleLogger, context, diag, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+  diagLogLevelFromString,
+} from '@opentelemetry/core';
+import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
+import { MongooseInstrumentation } from '@opentelemetry/instrumentation-mongoose';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { detectResources, envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  TracerProvider,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { register as registerImportHooks } from 'import-in-the-middle/register-hooks.mjs';
+import { samplerSpec, tracesExporters } from './env.ts';
+import { createSampler } from './sampler.ts';
+import { setTracingHandle, type TracingHandle } from './lifecycle.ts';
+
+/** Probes and scrapes: every few seconds, of no interest in a trace. */
+const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * What the instrumentations patch when ESM code imports it. Only these go through the ESM hook, so the
+ * rest of the module graph loads as it would without tracing; require() inside CommonJS packages
+ * (mongoose → mongodb, express → router) is hooked separately by require-in-the-middle.
+ */
+const HOOKED_IMPORTS = ['express', 'ioredis', 'kafkajs', 'mongoose', 'mongodb', 'http', 'https'];
+
+async function createExporter(
+  name: 'zipkin' | 'otlp' | 'console',
+  serviceName: string,
+): Promise<SpanExporter> {
+  switch (name) {
+    case 'zipkin': {
+      // OTEL_EXPORTER_ZIPKIN_ENDPOINT, default http://localhost:9411/api/v2/spans.
+      const { ZipkinExporter } = await import('@opentelemetry/exporter-zipkin');
+      return new ZipkinExporter({ serviceName });
+    }
+    case 'otlp': {
+      // OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and _HEADERS, as the specification names them.
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+      return new OTLPTraceExporter();
+    }
+    case 'console':
+      return new ConsoleSpanExporter();
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  const end = url?.indexOf('?') ?? -1;
+  return end === -1 ? (url ?? '') : url!.slice(0, end);
+}
+
+export function createInstrumentations(): Instrumentation[] {
+  return [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has(pathOf(request.url)),
+    }),
+    // The route handler's span only: one per middleware (helmet, parsers...) and per mounted router
+    // is noise, and the server span is named after the matched route anyway.
+    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
+    new UndiciInstrumentation(),
+    // Commands outside a traced operation (pub/sub, background rounds) start no trace of their own.
+    // Only the command name: keys hold session ids and user ids.
+    new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+    new MongooseInstrumentation({ requireParentSpan: true }),
+    new MongoDBInstrumentation({ requireParentSpan: true }),
+    new KafkaJsInstrumentation(),
+  ];
+}
+
+/** The service's name: OTEL_SERVICE_NAME, else the folder the entry file lives in (`<service>/dist/start.js`). */
+export function serviceNameFrom(env: NodeJS.ProcessEnv, entry = process.argv[1] ?? ''): string {
+  return (
+    env.OTEL_SERVICE_NAME?.trim() || path.basename(path.dirname(path.dirname(entry))) || 'unknown_service'
+  );
+}
+
+/**
+ * Starts tracing for this process: W3C propagation, AsyncLocalStorage context, the sampler and the
+ * exporters named by OTEL_* variables, and the instrumentations. Resource attributes come from the
+ * environment and the host only: no cloud detector probes a metadata address. No signal
+ * handler is installed: the service flushes from its own stop path (flushTelemetry/shutdownTelemetry).
+ */
+export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promise<TracingHandle> {
+  if (env.OTEL_LOG_LEVEL) diag.setLogger(new DiagConsoleLogger(), diagLogLevelFromString(env.OTEL_LOG_LEVEL));
+  const serviceName = serviceNameFrom(env);
+  const sampler = createSampler(samplerSpec(env));
+  const exporters = await Promise.all(tracesExporters(env).map((name) => createExporter(name, serviceName)));
+
+  registerImportHooks({ include: HOOKED_IMPORTS });
+
+  // Zipkin repeats the resource on every span: the service, its host (the container, so the replica)
+  // and OTEL_RESOURCE_ATTRIBUTES; no os/process detail (command lines) on each span.
+  const resource = detectResources({ detectors: [envDetector, hostDetector] }).merge(
+    resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
+  );
+  const provider = new TracerProvider({
+    resource,
+    sampler,
+    spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ exporter })),
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  trace.setGlobalTracerProvider(provider);
+  registerInstrumentations({ tracerProvider: provider, instrumentations: createInstrumentations() });
+
+  const handle: TracingHandle = {
+    serviceName,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+  setTracingHandle(handle);
+  return handle;
+}
