@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { DEFAULT_PROFILE_EVENTS_TOPIC, PROFILE_EVENTS_PARTITIONS, deadLetterTopicFor } from '@app/events';
-import type { TopicDurability } from '@app/kafka';
+import { topicDurabilityEnv, topicDurabilityFrom, type TopicDurability } from '@app/kafka';
 import { loadConfig } from '@app/service-kit';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -73,23 +73,6 @@ interface RawEnv {
 
 const topicName = Joi.string().pattern(/^[a-zA-Z0-9._-]{1,200}$/);
 
-/** The same two keys as profile-api's: whichever service creates a topic creates it alike. */
-const topicDurabilityKeys = {
-  KAFKA_REPLICATION_FACTOR: Joi.number()
-    .integer()
-    .min(1)
-    .max(32)
-    .default(1)
-    .description('Replicas of each partition of a topic this service creates (1: the one-broker dev stack)'),
-  KAFKA_MIN_INSYNC_REPLICAS: Joi.number()
-    .integer()
-    .min(1)
-    .max(Joi.ref('KAFKA_REPLICATION_FACTOR'))
-    .default(1)
-    .description('min.insync.replicas of a topic this service creates: replicas that must have a write')
-    .messages({ 'number.max': '"KAFKA_MIN_INSYNC_REPLICAS" must not exceed KAFKA_REPLICATION_FACTOR' }),
-};
-
 const schema = Joi.object<RawEnv>({
   HOST: Joi.string().default('0.0.0.0').description('Interface of the health/metrics server'),
   PORT: Joi.number().integer().min(0).max(65535).default(8081).description('Health/metrics port (0: any)'),
@@ -109,7 +92,7 @@ const schema = Joi.object<RawEnv>({
     .min(1)
     .default(PROFILE_EVENTS_PARTITIONS)
     .description('Partitions of the topic (and of its dead-letter topic) when this service creates them'),
-  ...topicDurabilityKeys,
+  ...topicDurabilityEnv,
   CONSUMER_GROUP: Joi.string()
     .pattern(/^[a-zA-Z0-9._-]{1,200}$/)
     .default('loyalty-sync'),
@@ -180,10 +163,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LoyaltySyncCon
     redisUrl: value.REDIS_URL,
     profileEventsTopic: value.PROFILE_EVENTS_TOPIC,
     topicPartitions: value.PROFILE_EVENTS_PARTITIONS,
-    topicDurability: {
-      replicationFactor: value.KAFKA_REPLICATION_FACTOR,
-      minInsyncReplicas: value.KAFKA_MIN_INSYNC_REPLICAS,
-    },
+    topicDurability: topicDurabilityFrom(value),
     consumerGroup: value.CONSUMER_GROUP,
     fromBeginning: value.CONSUMER_FROM_BEGINNING,
     deadLetterTopic: deadLetterTopicFor(value.PROFILE_EVENTS_TOPIC, value.CONSUMER_GROUP),

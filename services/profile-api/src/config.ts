@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import type { TopicDurability } from '@app/kafka';
+import { topicDurabilityEnv, topicDurabilityFrom, type TopicDurability } from '@app/kafka';
 import { loadConfig } from '@app/service-kit';
 
 export interface ProfileApiConfig {
@@ -124,19 +124,7 @@ const schema = Joi.object<RawEnv>({
     .required(),
   KAFKA_BROKERS: Joi.string().default('localhost:9092'),
   PROFILE_EVENTS_TOPIC: Joi.string().default('profile.events.v1'),
-  KAFKA_REPLICATION_FACTOR: Joi.number()
-    .integer()
-    .min(1)
-    .max(32)
-    .default(1)
-    .description('Replicas of each partition of a topic this service creates (1: the one-broker dev stack)'),
-  KAFKA_MIN_INSYNC_REPLICAS: Joi.number()
-    .integer()
-    .min(1)
-    .max(Joi.ref('KAFKA_REPLICATION_FACTOR'))
-    .default(1)
-    .description('min.insync.replicas of a topic this service creates: replicas that must have a write')
-    .messages({ 'number.max': '"KAFKA_MIN_INSYNC_REPLICAS" must not exceed KAFKA_REPLICATION_FACTOR' }),
+  ...topicDurabilityEnv,
   // A safety net behind the fast path: one indexed query on outbox_since per round.
   RELAY_INTERVAL_MS: Joi.number().integer().min(50).default(5_000),
   PROFILE_CACHE_TTL_SECONDS: Joi.number().integer().min(1).default(3_600),
@@ -232,10 +220,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
     redisUrl: value.REDIS_URL,
     kafkaBrokers: value.KAFKA_BROKERS,
     profileEventsTopic: value.PROFILE_EVENTS_TOPIC,
-    topicDurability: {
-      replicationFactor: value.KAFKA_REPLICATION_FACTOR,
-      minInsyncReplicas: value.KAFKA_MIN_INSYNC_REPLICAS,
-    },
+    topicDurability: topicDurabilityFrom(value),
     relayIntervalMs: value.RELAY_INTERVAL_MS,
     profileCacheTtlSeconds: value.PROFILE_CACHE_TTL_SECONDS,
     relayGraceMs: value.RELAY_GRACE_MS,

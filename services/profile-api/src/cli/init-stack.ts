@@ -3,7 +3,13 @@
 //   node dist/cli/init-stack.js   (or: node --conditions=source services/profile-api/src/cli/init-stack.ts)
 import Joi from 'joi';
 import { DEFAULT_PROFILE_EVENTS_TOPIC, PROFILE_EVENTS_PARTITIONS, deadLetterTopicFor } from '@app/events';
-import { createKafka, ensureTopics } from '@app/kafka';
+import {
+  createKafka,
+  ensureTopics,
+  topicDurabilityEnv,
+  topicDurabilityFrom,
+  type TopicDurabilityEnv,
+} from '@app/kafka';
 import { createLogger, loadConfig } from '@app/service-kit';
 
 const env = process.env;
@@ -11,17 +17,7 @@ const apiUrl = env.API_URL ?? 'http://localhost:8080';
 // The admin API lives on profile-api's management port when it has one (docker-compose.yml does).
 const adminUrl = env.ADMIN_URL ?? apiUrl;
 // Topics are created as the services would create them: the same keys, the same defaults.
-const durability = loadConfig(
-  Joi.object<{ KAFKA_REPLICATION_FACTOR: number; KAFKA_MIN_INSYNC_REPLICAS: number }>({
-    KAFKA_REPLICATION_FACTOR: Joi.number().integer().min(1).max(32).default(1),
-    KAFKA_MIN_INSYNC_REPLICAS: Joi.number()
-      .integer()
-      .min(1)
-      .max(Joi.ref('KAFKA_REPLICATION_FACTOR'))
-      .default(1),
-  }),
-  env,
-);
+const durability = loadConfig(Joi.object<TopicDurabilityEnv>(topicDurabilityEnv), env);
 const adminToken = env.ADMIN_TOKEN ?? '';
 const topic = env.PROFILE_EVENTS_TOPIC ?? DEFAULT_PROFILE_EVENTS_TOPIC;
 const demo = {
@@ -67,10 +63,7 @@ async function createTopics(): Promise<void> {
   await ensureTopics(
     kafka,
     [topic, dlq].map((name) => ({ topic: name, numPartitions: PROFILE_EVENTS_PARTITIONS })),
-    {
-      replicationFactor: durability.KAFKA_REPLICATION_FACTOR,
-      minInsyncReplicas: durability.KAFKA_MIN_INSYNC_REPLICAS,
-    },
+    topicDurabilityFrom(durability),
   );
   logger.info(
     { topics: [topic, dlq], replication_factor: durability.KAFKA_REPLICATION_FACTOR },

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
+import { pinoHttp, type Options } from 'pino-http';
 import type { ErrorFunnel, Logger, Registry } from '@app/service-kit';
 import type { SettingsStore } from '@app/settings';
 import type { AuthUseCase } from '../../domain/auth-use-case.ts';
@@ -51,6 +51,25 @@ export interface HttpDeps {
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** One log line per request (probes and scrapes excepted), the same on both ports. */
+function requestLogging(logger: Logger, options: Pick<Options, 'genReqId'> = {}) {
+  return pinoHttp({
+    logger,
+    // Probes and scrapes arrive every few seconds; a line each would drown the log.
+    autoLogging: { ignore: (req) => PROBE_PATHS.has(req.url ?? '') },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    ...options,
+  });
+}
+
 export function createApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -58,24 +77,12 @@ export function createApp(deps: HttpDeps): Express {
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
   app.use(
-    pinoHttp({
-      logger: deps.logger,
-      // Probes and scrapes arrive every few seconds; a line each would drown the log.
-      autoLogging: { ignore: (req) => PROBE_PATHS.has(req.url ?? '') },
+    requestLogging(deps.logger, {
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
         res.setHeader('X-Request-Id', id);
         return id;
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
   );
@@ -111,21 +118,7 @@ export function createManagementApp(deps: ManagementDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(helmet());
-  app.use(
-    pinoHttp({
-      logger: deps.logger.child({ port: 'management' }),
-      autoLogging: { ignore: (req) => PROBE_PATHS.has(req.url ?? '') },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLogging(deps.logger.child({ port: 'management' })));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
