@@ -1,4 +1,11 @@
-import type { ProfileSnapshot } from '@app/events';
+import { randomUUID } from 'node:crypto';
+import {
+  PROFILE_EVENTS_SCHEMA_VERSION,
+  PROFILE_UPDATED,
+  type ProfileSnapshot,
+  type ProfileUpdateSource,
+  type ProfileUpdatedEvent,
+} from '@app/events';
 import { extensionFor } from './avatar-image.ts';
 import { GENDERS, type AvatarRef, type Profile } from './user.ts';
 
@@ -41,4 +48,23 @@ export function toProfileResponse(user: Profile, baseUrl: string) {
 
 export function toProfileWithLoyaltyResponse(user: Profile, baseUrl: string) {
   return { ...toProfileResponse(user, baseUrl), code: null, resend: false };
+}
+
+/** The ProfileUpdated event a commit of `next` (the profile at its new version) appends. */
+export function profileUpdatedEvent(
+  next: Profile,
+  changedFields: readonly string[],
+  source: ProfileUpdateSource,
+): ProfileUpdatedEvent {
+  return {
+    event_id: randomUUID(),
+    type: PROFILE_UPDATED,
+    schema_version: PROFILE_EVENTS_SCHEMA_VERSION,
+    occurred_at: new Date().toISOString(),
+    user_id: next.id,
+    profile_version: next.version,
+    changed_fields: [...changedFields] as ProfileUpdatedEvent['changed_fields'],
+    profile: toSnapshot(next),
+    source,
+  };
 }

@@ -1,11 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { randomUUID } from 'node:crypto';
-import {
-  PROFILE_EVENTS_SCHEMA_VERSION,
-  PROFILE_UPDATED,
-  type ProfileUpdateSource,
-  type ProfileUpdatedEvent,
-} from '@app/events';
+import { type ProfileUpdateSource, type ProfileUpdatedEvent } from '@app/events';
 import {
   fieldError,
   fieldErrors,
@@ -15,7 +9,7 @@ import {
   type FieldErrors,
 } from './errors.ts';
 import type { Avatars, ProfileCommit, SettingsReader, Users } from './ports.ts';
-import { toSnapshot } from './profile-representation.ts';
+import { profileUpdatedEvent } from './profile-representation.ts';
 import {
   PROFILE_FIELDS,
   phoneVerifiedAfter,
@@ -136,17 +130,7 @@ export class ProfileUseCase {
         verificationChanged && !phoneChanged ? [...changedFields, 'phone'] : changedFields;
       if (changed.length === 0) return user;
 
-      const event: ProfileUpdatedEvent = {
-        event_id: randomUUID(),
-        type: PROFILE_UPDATED,
-        schema_version: PROFILE_EVENTS_SCHEMA_VERSION,
-        occurred_at: new Date().toISOString(),
-        user_id: userId,
-        profile_version: next.version,
-        changed_fields: changed,
-        profile: toSnapshot(next),
-        source,
-      };
+      const event = profileUpdatedEvent(next, changed, source);
       const set: ProfileCommit['set'] = Object.fromEntries(
         changedFields.map((field) => [field, next[field]]),
       );

@@ -1,13 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import {
-  PROFILE_EVENTS_SCHEMA_VERSION,
-  PROFILE_UPDATED,
-  WRITABLE_PROFILE_FIELDS,
-  type ProfileUpdatedEvent,
-} from '@app/events';
+import { WRITABLE_PROFILE_FIELDS, type ProfileUpdatedEvent } from '@app/events';
 import type { Users } from './ports.ts';
 import { MAX_COMMIT_ATTEMPTS, jitteredBackoff } from './profile-use-case.ts';
-import { toSnapshot } from './profile-representation.ts';
+import { profileUpdatedEvent } from './profile-representation.ts';
 
 /**
  * What resyncing one user came to:
@@ -67,17 +61,7 @@ export class ResyncUseCase {
       const user = await this.deps.users.findById(userId);
       if (!user) return { outcome: 'not-found' };
       const next = { ...user, version: user.version + 1 };
-      const event: ProfileUpdatedEvent = {
-        event_id: randomUUID(),
-        type: PROFILE_UPDATED,
-        schema_version: PROFILE_EVENTS_SCHEMA_VERSION,
-        occurred_at: new Date().toISOString(),
-        user_id: userId,
-        profile_version: next.version,
-        changed_fields: [...WRITABLE_PROFILE_FIELDS],
-        profile: toSnapshot(next),
-        source: 'resync',
-      };
+      const event = profileUpdatedEvent(next, WRITABLE_PROFILE_FIELDS, 'resync');
       const result = await this.deps.users.commitChange({
         userId,
         expectedVersion: user.version,
