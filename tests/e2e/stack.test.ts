@@ -377,7 +377,7 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
   async function tracedUpdate(
     user: SignedUp,
     change: Record<string, unknown>,
-    complete: (stages: UpdateTrace) => boolean,
+    complete: (stages: UpdateTrace, spans: ZipkinSpan[]) => boolean,
     timeoutMs: number,
   ): Promise<{ traceId: string; spans: ZipkinSpan[]; stages: UpdateTrace }> {
     const { traceId, traceparent } = newTraceparent();
@@ -390,7 +390,7 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
         async () => {
           spans = await readTrace(running().zipkinUrl, traceId);
           const stages = updateStages(spans, { path: LOYALTY, topic: TOPIC, userId: user.id });
-          return complete(stages) ? { traceId, spans, stages } : undefined;
+          return complete(stages, spans) ? { traceId, spans, stages } : undefined;
         },
         { timeoutMs, intervalMs: 1_000 },
       );
@@ -438,7 +438,10 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
       const { traceId, spans, stages } = await tracedUpdate(
         user,
         { first_name: 'Traced' },
-        (found) => !!(found.server && found.dbWrite && found.produce && found.providerCalls.length > 0),
+        // provider-sim exports its side of the call on its own schedule: wait for it too.
+        (found, spans) =>
+          !!(found.server && found.dbWrite && found.produce && found.providerCalls.length > 0) &&
+          spans.some((span) => span.kind === 'SERVER' && span.localEndpoint?.serviceName === 'provider-sim'),
         60_000,
       );
       expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([traceId]));
