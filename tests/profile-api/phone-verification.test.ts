@@ -355,13 +355,16 @@ describe('profile-api: phone verification on the with-loyalty endpoints', () => 
       });
     });
 
-    test('when a number given at registration is named on the with-loyalty endpoint, then it takes a code to verify it', async () => {
+    test('when a number given at registration is named on the with-loyalty endpoint, then repeating it is a 200 and asking for a code (resend) verifies it', async () => {
       const phone = nextPhone();
       const { client } = await harness.signUp({ phone });
       const id = String((await client.get(LOYALTY)).body.id);
       expect(await harness.storedDocument('users', id)).toMatchObject({ phone, phone_verified: false });
 
-      await requestCode(client, phone);
+      const repeated = await client.patch(LOYALTY, { phone });
+      expect(repeated.status).toBe(200);
+      expect(await harness.storedDocument('users', id)).toMatchObject({ phone, phone_verified: false });
+      await requestCode(client, phone, { resend: true });
       const confirmed = await client.patch(LOYALTY, { phone, code: await latestCode(phone) });
 
       expect(confirmed.status).toBe(200);

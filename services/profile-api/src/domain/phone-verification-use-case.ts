@@ -44,8 +44,10 @@ export class PhoneVerificationUseCase {
   }
 
   /**
-   * A request without a code either applies at once or sends a code: a number that is not the
-   * user's verified number needs a code; removing the number (null) never does and never sends
+   * A request without a code either applies at once or sends a code: a new number needs a code,
+   * and so does the current number when it is unverified and the client asks for one (`resend`);
+   * repeating the current number without `resend` changes nothing about it, so a client that sends
+   * back what it read gets a 200. Removing the number (null) never needs a code and never sends
    * an SMS. Whatever is refused (400, 429) or fails (503) leaves the pending change and the code
    * in force as they were.
    */
@@ -58,7 +60,7 @@ export class PhoneVerificationUseCase {
       await this.deps.throttler.check('phone-verification', String(userId));
       return { outcome: 'updated', user: await this.confirm(user, input) };
     }
-    if (typeof phone === 'string' && (phone !== user.phone || !user.phone_verified)) {
+    if (typeof phone === 'string' && (phone !== user.phone || (input.resend && !user.phone_verified))) {
       await this.deps.throttler.check('phone-verification', String(userId));
       await this.startVerification(user, { ...input.changes, phone });
       return { outcome: 'code-sent' };
