@@ -24,8 +24,8 @@ export interface ScenarioSummary {
   cpuRatio: number | undefined;
 }
 
-/** The GET target: profile-api serves at least this share of the floor's throughput. */
-export const GET_TARGET_RATIO = 0.8;
+/** The targets: profile-api serves at least this share of the floor's throughput, per scenario. */
+export const TARGET_RATIOS: Record<ScenarioName, number> = { get: 1.0, patch: 0.8 };
 
 function best(runs: RunRecord[], scenario: ScenarioName, target: TargetName): LoadFigures {
   const mine = runs.filter((run) => run.scenario === scenario && run.target === target);
@@ -130,16 +130,19 @@ export function renderBottlenecks(summaries: ScenarioSummary[]): string {
 }
 
 export function verdict(summaries: ScenarioSummary[]): string | undefined {
-  const get = summaries.find((summary) => summary.scenario === 'get');
-  if (!get) return undefined;
-  const met = get.ratio >= GET_TARGET_RATIO;
-  const cpu =
-    get.cpuRatio === undefined
-      ? ''
-      : `; by server CPU per request, profile-api costs ${(1 / get.cpuRatio).toFixed(2)} × the floor ` +
-        `(${get.cpuRatio.toFixed(2)} × floor throughput where the server's CPU is the limit)`;
-  return (
-    `GET target ${met ? 'MET' : 'NOT MET'}: profile-api ${get.api.reqPerSec.toFixed(0)} req/s = ` +
-    `${get.ratio.toFixed(2)} × floor ${get.floor.reqPerSec.toFixed(0)} req/s (target ≥ ${GET_TARGET_RATIO} × floor)${cpu}`
-  );
+  const lines = summaries.map((summary) => {
+    const target = TARGET_RATIOS[summary.scenario];
+    const met = summary.ratio >= target;
+    const cpu =
+      summary.cpuRatio === undefined
+        ? ''
+        : `; by server CPU per request, profile-api costs ${(1 / summary.cpuRatio).toFixed(2)} × the floor ` +
+          `(${summary.cpuRatio.toFixed(2)} × floor throughput where the server's CPU is the limit)`;
+    return (
+      `${summary.scenario.toUpperCase()} target ${met ? 'MET' : 'NOT MET'}: profile-api ` +
+      `${summary.api.reqPerSec.toFixed(0)} req/s = ${summary.ratio.toFixed(2)} × floor ` +
+      `${summary.floor.reqPerSec.toFixed(0)} req/s (target ≥ ${target} × floor)${cpu}`
+    );
+  });
+  return lines.length > 0 ? lines.join('\n') : undefined;
 }
