@@ -79,7 +79,8 @@ describe('pipeline: profile update to loyalty card service', () => {
   test('when a phone change is confirmed with the SMS code, then the provider receives the new number once', async () => {
     const { client } = await harness.signUp();
     const phone = '+905351112233';
-    expect((await client.patch(LOYALTY, { phone })).status).toBe(202);
+    // Asking for a code for the current, unverified number is explicit: resend.
+    expect((await client.patch(LOYALTY, { phone, resend: true })).status).toBe(202);
     const [sms] = await waitFor('the SMS', async () => {
       const messages = await smsMessagesTo(harness.sim, phone);
       return messages.length > 0 ? messages : undefined;
@@ -109,7 +110,8 @@ describe('pipeline: profile update to loyalty card service', () => {
     });
     expect(unverified.current.phone).toBeNull();
 
-    expect((await client.patch(LOYALTY, { phone })).status).toBe(202);
+    // Asking for a code for the current, unverified number is explicit: resend.
+    expect((await client.patch(LOYALTY, { phone, resend: true })).status).toBe(202);
     const [sms] = await waitFor('the SMS', async () => {
       const messages = await smsMessagesTo(harness.sim, phone);
       return messages.length > 0 ? messages : undefined;
