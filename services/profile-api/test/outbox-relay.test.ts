@@ -1,18 +1,14 @@
 import type { ProfileUpdatedEvent } from '@app/events';
 import { AppError, createLogger } from '@app/service-kit';
+import { waitFor as waitForValue } from '@app/testkit';
 import { OutboxRelay } from '../src/domain/outbox-relay.ts';
 import { LEASE_TIMEOUT, type EventPublisher, type Lease, type Outbox } from '../src/domain/ports.ts';
 
 const logger = createLogger('outbox-relay-test', { level: 'silent' });
 
-/** Polls until the condition holds (profile-api's unit tests do not depend on the testkit). */
-async function waitFor(description: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** The relay's rounds here take milliseconds: poll often, give up after 5 s. */
+const waitFor = (description: string, condition: () => boolean) =>
+  waitForValue(description, condition, { timeoutMs: 5_000, intervalMs: 5 });
 
 function pending(userId: number, version: number): ProfileUpdatedEvent {
   return {
