@@ -22,7 +22,7 @@ interface CacheCommands {
   profilePutIfNewer(key: string, version: number, json: string, ttlSeconds: number): Promise<number>;
 }
 
-export function decodeProfileEntry(entry: string | null): Profile | null {
+function decodeProfileEntry(entry: string | null): Profile | null {
   if (!entry) return null;
   const bar = entry.indexOf('|');
   if (bar < 0) return null;
@@ -45,8 +45,6 @@ export class ProfileCache {
     this.redis = redis as Redis & CacheCommands;
     this.ttlSeconds = ttlSeconds;
   }
-
-  static key = key;
 
   async get(userId: number): Promise<Profile | null> {
     return decodeProfileEntry(await this.redis.get(key(userId)));
