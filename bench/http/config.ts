@@ -35,6 +35,12 @@ export interface BenchConfig {
    * OTEL_* variables that turn tracing on: it runs with the same telemetry preload as the images.
    */
   apiEnv: Record<string, string>;
+  /**
+   * profile-api variants measured side by side in one run (BENCH_API_VARIANTS, a JSON object of
+   * name → environment added to apiEnv): one child each, interleaved with the floor round by round.
+   * `{ api: {} }` when unset. The first is the baseline the others are divided by.
+   */
+  apiVariants: Record<string, Record<string, string>>;
   /** Upper bound on the whole run; past it everything is stopped and the run fails. */
   timeoutS: number;
 }
@@ -58,8 +64,12 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
   const scenarios = namesFrom(env, 'BENCH_SCENARIOS', SCENARIOS, 'scenario');
   const apiLogLevel = env.BENCH_API_LOG_LEVEL || 'warn';
   if (!LOG_LEVELS.includes(apiLogLevel)) throw new Error(`BENCH_API_LOG_LEVEL must be one of ${LOG_LEVELS}`);
+  const apiVariants = variantsFrom(env, 'BENCH_API_VARIANTS');
   // Load time, plus generous room for containers, seeding and the pauses between runs.
-  const loadS = scenarios.length * 2 * (warmupS + rounds * (durationS + 1 + SETTLE_MAX_S));
+  const loadS =
+    scenarios.length *
+    (1 + Object.keys(apiVariants).length) *
+    (warmupS + rounds * (durationS + 1 + SETTLE_MAX_S));
   const timeoutS = intFrom(env, 'BENCH_TIMEOUT_S', loadS + 600, 30, 6 * 3600);
   return {
     durationS,
@@ -76,6 +86,31 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     apiLogLevel,
     apiScript: env.BENCH_API_SCRIPT || undefined,
     apiEnv: stringMapFrom(env, 'BENCH_API_ENV'),
+    apiVariants,
     timeoutS,
   };
+}
+
+/** BENCH_API_VARIANTS: `{"off":{},"traced":{"OTEL_TRACES_EXPORTER":"zipkin"}}`; `{ api: {} }` when unset. */
+function variantsFrom(env: NodeJS.ProcessEnv, name: string): Record<string, Record<string, string>> {
+  const raw = env[name];
+  if (!raw) return { api: {} };
+  const problem = `${name} must be a JSON object of variant name → JSON object of strings, e.g. {"off":{},"on":{"OTEL_TRACES_EXPORTER":"console"}}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(problem);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(problem);
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  if (
+    entries.length === 0 ||
+    entries.some(([variant]) => !/^[\w%.+-]{1,16}$/.test(variant) || variant === 'floor')
+  ) {
+    throw new Error(`${problem}; names: 1-16 of [A-Za-z0-9_%.+-], not "floor"`);
+  }
+  return Object.fromEntries(
+    entries.map(([variant, value]) => [variant, stringMapFrom({ [name]: JSON.stringify(value) }, name)]),
+  );
 }

@@ -6,7 +6,7 @@
  *
  * Environment: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_WARMUP_S (3), BENCH_ROUNDS (2),
  * BENCH_USERS (1000), BENCH_API_USERS (8), BENCH_SCENARIOS (get,patch), BENCH_PROFILE (0),
- * BENCH_API_LOG_LEVEL (warn), BENCH_TIMEOUT_S; MONGO_URL / REDIS_URL name running services instead
+ * BENCH_API_LOG_LEVEL (warn), BENCH_API_ENV, BENCH_API_VARIANTS, BENCH_TIMEOUT_S; MONGO_URL / REDIS_URL name running services instead
  * of containers. Prints a table and writes .bench/http.json.
  */
 import { randomBytes } from 'node:crypto';
@@ -69,9 +69,9 @@ async function settle(meters: (() => number | undefined)[], idleCores = 0): Prom
 
 /** CPU ms per second that each process burns with no load at all, over IDLE_SAMPLE_MS once settled. */
 async function measureIdle(
-  meters: Record<'floor' | 'api' | 'db', (() => number | undefined) | undefined>,
+  meters: Record<string, (() => number | undefined) | undefined>,
   all: (() => number | undefined)[],
-): Promise<Record<'floor' | 'api' | 'db', number> & { window: TimeWindow }> {
+): Promise<{ of(name: string): number; total: number; window: TimeWindow }> {
   await settle(all);
   const startUs = Number(process.hrtime.bigint() / 1000n);
   const read = () =>
@@ -79,9 +79,12 @@ async function measureIdle(
   const before = read();
   await sleep(IDLE_SAMPLE_MS);
   const after = read();
-  const rate = (name: 'floor' | 'api' | 'db') => ((after[name]! - before[name]!) * 1000) / IDLE_SAMPLE_MS;
+  const rates = Object.fromEntries(
+    Object.keys(meters).map((name) => [name, ((after[name]! - before[name]!) * 1000) / IDLE_SAMPLE_MS]),
+  );
   const window = { startUs, endUs: Number(process.hrtime.bigint() / 1000n) };
-  return { floor: rate('floor'), api: rate('api'), db: rate('db'), window };
+  const total = Object.values(rates).reduce((sum, rate) => sum + rate, 0);
+  return { of: (name) => rates[name] ?? 0, total, window };
 }
 
 async function request(
@@ -107,44 +110,50 @@ async function request(
 
 /**
  * Before measuring: a sample of the sessions (every API-made one, and a spread of the inserted ones)
- * reads its own profile from both servers, with identical bodies, and PATCH works with the CSRF
- * header and is refused without it; so neither target can be fast by answering errors.
+ * reads its own profile from the floor and every profile-api variant, with identical bodies, and PATCH
+ * works with the CSRF header and is refused without it; so no target can be fast by answering errors.
+ * All reads come before any write: each profile-api caches what it read.
  */
 async function verifySessions(
-  api: ServerProcess,
+  apis: ServerProcess[],
   floor: ServerProcess,
   sessions: BenchSession[],
   viaApi: number,
 ) {
   const step = Math.max(1, Math.floor(sessions.length / 25));
   const sample = sessions.filter((_, i) => i < viaApi || i % step === 0 || i === sessions.length - 1);
-  for (const session of sample) {
-    const fromApi = await request(api.url, session, 'GET');
-    if (fromApi.status !== 200 || fromApi.body.email !== session.email) {
-      throw new Error(
-        `profile-api GET for user ${session.userId}: ${fromApi.status} ${JSON.stringify(fromApi.body)}`,
-      );
+  for (const api of apis)
+    for (const session of sample) {
+      const fromApi = await request(api.url, session, 'GET');
+      if (fromApi.status !== 200 || fromApi.body.email !== session.email) {
+        throw new Error(
+          `profile-api GET for user ${session.userId}: ${fromApi.status} ${JSON.stringify(fromApi.body)}`,
+        );
+      }
+      const fromFloor = await request(floor.url, session, 'GET');
+      const comparable = (body: Record<string, unknown>) => ({ ...body, avatar: null });
+      if (
+        fromFloor.status !== 200 ||
+        !isDeepStrictEqual(comparable(fromFloor.body), comparable(fromApi.body))
+      ) {
+        throw new Error(
+          `floor GET for user ${session.userId} differs:\n api:   ${JSON.stringify(fromApi.body)}\n` +
+            ` floor: ${fromFloor.status} ${JSON.stringify(fromFloor.body)}`,
+        );
+      }
     }
-    const fromFloor = await request(floor.url, session, 'GET');
-    const comparable = (body: Record<string, unknown>) => ({ ...body, avatar: null });
-    if (
-      fromFloor.status !== 200 ||
-      !isDeepStrictEqual(comparable(fromFloor.body), comparable(fromApi.body))
-    ) {
-      throw new Error(
-        `floor GET for user ${session.userId} differs:\n api:   ${JSON.stringify(fromApi.body)}\n` +
-          ` floor: ${fromFloor.status} ${JSON.stringify(fromFloor.body)}`,
-      );
-    }
-  }
   const [first, last] = [sessions[0]!, sessions[sessions.length - 1]!];
-  const refused = await request(api.url, last, 'PATCH', { first_name: 'NoCsrf' }, false);
-  if (refused.status !== 403) throw new Error(`profile-api PATCH without CSRF: ${refused.status}, not 403`);
+  for (const api of apis) {
+    const refused = await request(api.url, last, 'PATCH', { first_name: 'NoCsrf' }, false);
+    if (refused.status !== 403) throw new Error(`${api.name} PATCH without CSRF: ${refused.status}, not 403`);
+  }
   for (const [target, session] of [
-    [api, first],
-    [api, last],
+    ...apis.flatMap((api) => [
+      [api, first],
+      [api, last],
+    ]),
     [floor, last],
-  ] as const) {
+  ] as [ServerProcess, BenchSession][]) {
     const patched = await request(target.url, session, 'PATCH', { first_name: `Check${target.name}` });
     if (patched.status !== 200 || patched.body.first_name !== `Check${target.name}`) {
       throw new Error(
@@ -212,33 +221,42 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
       ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${tag}.cpuprofile`]
       : [];
   const serverEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' };
-  const api = await startServer({
-    name: 'profile-api',
-    script: config.apiScript ?? fileURLToPath(import.meta.resolve('@app/profile-api')),
-    port: await freePort(),
-    // The images' preload: tracing when BENCH_API_ENV sets OTEL_*, nothing otherwise.
-    nodeArgs: [...profileArgs('profile-api'), '--import', TELEMETRY_PRELOAD],
-    env: {
-      ...serverEnv,
-      HOST: '127.0.0.1',
-      MONGO_URL: mongoUrl,
-      REDIS_URL: redisUrl,
-      KAFKA_BROKERS: stack.urls.kafkaBrokers,
-      SECRET_KEY: 'bench-secret-key-with-at-least-32-characters',
-      ADMIN_TOKEN: 'bench-admin-token-0123456789',
-      SMS_GATEWAY: 'log',
-      ALLOW_LOG_SMS_GATEWAY: 'true', // production mode, but no SMS is sent by a benchmark
-      LOG_LEVEL: config.apiLogLevel,
-      THROTTLING_SETTINGS: JSON.stringify({
-        login: UNTHROTTLED,
-        register: UNTHROTTLED,
-        'profile-update': UNTHROTTLED,
-        'phone-verification': UNTHROTTLED,
-      }),
-      ...config.apiEnv,
-    },
-  });
-  cleanup.add('profile-api', () => api.stop());
+  const variantNames = Object.keys(config.apiVariants);
+  const apis: Record<string, ServerProcess> = {};
+  for (const variant of variantNames) {
+    // One child per variant: `profile-api` alone, `profile-api-<variant>` when several run side by side.
+    const name = variantNames.length > 1 ? `profile-api-${variant}` : 'profile-api';
+    const server = await startServer({
+      name,
+      script: config.apiScript ?? fileURLToPath(import.meta.resolve('@app/profile-api')),
+      port: await freePort(),
+      // The images' preload: tracing when the environment sets OTEL_*, nothing otherwise.
+      nodeArgs: [...profileArgs(name), '--import', TELEMETRY_PRELOAD],
+      env: {
+        ...serverEnv,
+        HOST: '127.0.0.1',
+        MONGO_URL: mongoUrl,
+        REDIS_URL: redisUrl,
+        KAFKA_BROKERS: stack.urls.kafkaBrokers,
+        SECRET_KEY: 'bench-secret-key-with-at-least-32-characters',
+        ADMIN_TOKEN: 'bench-admin-token-0123456789',
+        SMS_GATEWAY: 'log',
+        ALLOW_LOG_SMS_GATEWAY: 'true', // production mode, but no SMS is sent by a benchmark
+        LOG_LEVEL: config.apiLogLevel,
+        THROTTLING_SETTINGS: JSON.stringify({
+          login: UNTHROTTLED,
+          register: UNTHROTTLED,
+          'profile-update': UNTHROTTLED,
+          'phone-verification': UNTHROTTLED,
+        }),
+        ...config.apiEnv,
+        ...config.apiVariants[variant],
+      },
+    });
+    cleanup.add(name, () => server.stop());
+    apis[variant] = server;
+  }
+  const api = apis[variantNames[0]!]!;
   const floor = await startServer({
     name: 'floor',
     script: FLOOR_SCRIPT,
@@ -248,7 +266,9 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
   });
   cleanup.add('floor', () => floor.stop());
   console.log(
-    `profile-api pid ${api.pid} at ${api.url} (NODE_ENV=production, LOG_LEVEL=${config.apiLogLevel}: ` +
+    `${Object.values(apis)
+      .map((server) => `${server.name} pid ${server.pid} at ${server.url}`)
+      .join(', ')} (NODE_ENV=production, LOG_LEVEL=${config.apiLogLevel}: ` +
       `pino-http's per-request lines are ${config.apiLogLevel === 'info' || config.apiLogLevel === 'debug' || config.apiLogLevel === 'trace' ? 'written' : 'built but not written'}; ` +
       `throttling limits ${UNTHROTTLED}); floor pid ${floor.pid} at ${floor.url}`,
   );
@@ -263,7 +283,7 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
     runTag: tag,
     sessionTtlSeconds: SESSION_TTL_SECONDS,
   });
-  const verified = await verifySessions(api, floor, sessions, config.apiUsers);
+  const verified = await verifySessions(Object.values(apis), floor, sessions, config.apiUsers);
   console.log(
     `seeded ${sessions.length} users + sessions (${config.apiUsers} through the API, the rest directly) ` +
       `in ${Date.now() - seedStarted} ms; ${verified} sessions verified on both servers`,
@@ -271,36 +291,41 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
 
   // Storage order is id order; a shuffled rotation spreads every run over early and late users alike.
   const rotation = shuffled(sessions);
-  const targets: Record<TargetName, ServerProcess> = { floor, api };
+  const targets: Record<TargetName, ServerProcess> = { floor, ...apis };
+  const targetNames: TargetName[] = ['floor', ...variantNames];
   const sequence = { next: 0 };
   const runs: RunRecord[] = [];
-  const meters = [() => floor.cpuMs(), () => api.cpuMs(), ...(dbCpu ? [dbCpu] : [])];
-  const idle = await measureIdle({ floor: () => floor.cpuMs(), api: () => api.cpuMs(), db: dbCpu }, meters);
+  const meters = [...targetNames.map((name) => () => targets[name]!.cpuMs()), ...(dbCpu ? [dbCpu] : [])];
+  const idle = await measureIdle(
+    { ...Object.fromEntries(targetNames.map((name) => [name, () => targets[name]!.cpuMs()])), db: dbCpu },
+    meters,
+  );
   console.log(
-    `idle background (CPU ms per s, taken out of cpu/req below): floor ${idle.floor.toFixed(1)}, ` +
-      `profile-api ${idle.api.toFixed(1)}, database ${dbCpu ? idle.db.toFixed(1) : '-'}`,
+    `idle background (CPU ms per s, taken out of cpu/req below): ` +
+      `${targetNames.map((name) => `${name} ${idle.of(name).toFixed(1)}`).join(', ')}, ` +
+      `database ${dbCpu ? idle.of('db').toFixed(1) : '-'}`,
   );
   const load = async (scenario: ScenarioName, target: TargetName, durationS: number) => {
     const figures = await runLoad({
       scenario,
-      url: targets[target].url,
+      url: targets[target]!.url,
       sessions: rotation,
       connections: scenario === 'patch' ? config.patchConnections : config.connections,
       durationS,
       timeoutS: config.requestTimeoutS,
       rate: config.rate,
       sequence,
-      cpuMeters: { server: () => targets[target].cpuMs(), ...(dbCpu ? { db: dbCpu } : {}) },
-      idleCpuMsPerSecond: { server: idle[target], db: idle.db },
+      cpuMeters: { server: () => targets[target]!.cpuMs(), ...(dbCpu ? { db: dbCpu } : {}) },
+      idleCpuMsPerSecond: { server: idle.of(target), db: idle.of('db') },
     });
-    const settledMs = await settle(meters, (idle.floor + idle.api + idle.db) / 1000);
+    const settledMs = await settle(meters, idle.total / 1000);
     if (settledMs > 2_000)
       console.log(`    (waited ${settledMs} ms for the database to drain that run's work)`);
     return figures;
   };
   for (const scenario of config.scenarios) {
     if (config.warmupS > 0) {
-      for (const target of ['floor', 'api'] as const) {
+      for (const target of targetNames) {
         const warm = await load(scenario, target, config.warmupS);
         console.log(
           `  ${scenario.padEnd(5)} ${target.padEnd(5)} warm-up: ${warm.reqPerSec.toFixed(0)} req/s`,
@@ -308,8 +333,10 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
       }
     }
     for (let round = 1; round <= config.rounds; round += 1) {
-      // floor, api, api, floor, …: neither target always runs first (or last) on a warming machine.
-      const order: TargetName[] = round % 2 === 1 ? ['floor', 'api'] : ['api', 'floor'];
+      // Each round starts one target later (floor, api / api, floor; with variants a, b: floor a b,
+      // a b floor, b floor a): no target always runs first or last on a warming or busy machine.
+      const shift = (round - 1) % targetNames.length;
+      const order = [...targetNames.slice(shift), ...targetNames.slice(0, shift)];
       for (const target of order) {
         const figures = await load(scenario, target, config.durationS);
         const record = { scenario, target, round, figures };
@@ -319,13 +346,15 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
     }
   }
 
-  const summaries = summarize(runs, config.scenarios);
+  const summaries = summarize(runs, config.scenarios, variantNames);
   console.log(
     `\nbest of ${config.rounds} runs per target; cpu ms/req: CPU (user + system) per answered request ` +
       'of the server process (srv) and of the database container (db), net of their idle background\n',
   );
   console.log(renderTable(summaries));
-  const failures = summaries.some(({ floor: f, api: a }) => f.non2xx + f.errors + a.non2xx + a.errors > 0);
+  const failures = summaries.some(({ floor, variants }) =>
+    [floor, ...variants.map((variant) => variant.figures)].some((f) => f.non2xx + f.errors > 0),
+  );
   if (failures)
     console.log('\nwarning: some reported runs had non-2xx responses or errors; their figures are suspect');
   console.log(`\n${renderBottlenecks(summaries)}`);
@@ -353,12 +382,15 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
           users: sessions.length,
         },
         summary: summaries,
-        targets: summaries.map((s) => ({
-          scenario: s.scenario,
-          ratio: TARGET_RATIOS[s.scenario],
-          measured: s.ratio,
-          met: s.ratio >= TARGET_RATIOS[s.scenario],
-        })),
+        targets: summaries.flatMap((s) =>
+          s.variants.map((variant) => ({
+            scenario: s.scenario,
+            variant: variant.name,
+            ratio: TARGET_RATIOS[s.scenario],
+            measured: variant.ratio,
+            met: variant.ratio >= TARGET_RATIOS[s.scenario],
+          })),
+        ),
         runs,
       },
       null,
@@ -369,11 +401,9 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
 
   if (config.profile) {
     await floor.stop();
-    await api.stop();
-    for (const [name, target] of [
-      ['profile-api', 'api'],
-      ['floor', 'floor'],
-    ] as const) {
+    for (const server of Object.values(apis)) await server.stop();
+    for (const target of targetNames) {
+      const name = targets[target]!.name;
       for (const scenario of config.scenarios) {
         const windows = runs
           .filter((run) => run.target === target && run.scenario === scenario)

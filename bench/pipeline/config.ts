@@ -39,6 +39,12 @@ export interface PipelineBenchConfig {
   workerLogLevel: string;
   /** More environment for every worker (BENCH_WORKER_ENV, a JSON object), e.g. a variant's switches. */
   workerEnv: Record<string, string>;
+  /**
+   * OTEL_* environment for every process of the run (BENCH_TRACE_ENV, a JSON object of strings), each
+   * with its own OTEL_SERVICE_NAME: all of them run with the images' telemetry preload, which traces
+   * only when these name an exporter.
+   */
+  traceEnv: Record<string, string>;
   /** Workers run under --cpu-prof; a summary of each profile is printed. */
   profile: boolean;
   /** Upper bound on the whole run; past it everything is stopped and the run fails. */
@@ -103,6 +109,7 @@ export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): Pipeli
     workerScript: env.BENCH_WORKER_SCRIPT || undefined,
     workerLogLevel,
     workerEnv,
+    traceEnv: stringMapFrom(env, 'BENCH_TRACE_ENV'),
     profile: env.BENCH_PROFILE === '1' || env.BENCH_PROFILE === 'true',
     timeoutS,
   };

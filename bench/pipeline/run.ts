@@ -58,6 +58,14 @@ const LOYALTY_API_KEY = 'bench-loyalty-api-key';
 /** High enough that no bench user is ever throttled, while the throttle check itself still runs. */
 const UNTHROTTLED = '1000000/min';
 const E2E_PARTITIONS = 12;
+/** The images' preload (`node --import @app/telemetry/register`): traces only when BENCH_TRACE_ENV says so. */
+const TELEMETRY_ARGS = [
+  '--import',
+  fileURLToPath(new URL('../../packages/telemetry/src/register.ts', import.meta.url)),
+];
+/** BENCH_TRACE_ENV for one service of the end-to-end phase, under its own name; {} when unset. */
+const traced = (config: PipelineBenchConfig, service: string): Record<string, string> =>
+  Object.keys(config.traceEnv).length > 0 ? { ...config.traceEnv, OTEL_SERVICE_NAME: service } : {};
 /** Before measuring: one PATCH must reach the provider within this long (the pipeline works). */
 const FIRST_DELIVERY_TIMEOUT_MS = 60_000;
 const STAGE_READ_TIMEOUT_MS = 30_000;
@@ -124,7 +132,9 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
     name: 'profile-api',
     script: fileURLToPath(import.meta.resolve('@app/profile-api')),
     port: await freePort(),
+    nodeArgs: TELEMETRY_ARGS,
     env: {
+      ...traced(config, 'profile-api'),
       ...shared.serverEnv,
       HOST: '127.0.0.1',
       MONGO_URL: mongoUrl,
@@ -148,7 +158,9 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
   const worker = await startWorker({
     name: 'loyalty-sync-e2e',
     script: workerScript(config.workerScript),
+    nodeArgs: TELEMETRY_ARGS,
     env: {
+      ...traced(config, 'loyalty-sync'),
       ...shared.serverEnv,
       LOG_LEVEL: config.workerLogLevel,
       KAFKA_BROKERS: urls.kafkaBrokers,
@@ -386,7 +398,14 @@ async function main(config: PipelineBenchConfig, cleanup: Cleanup): Promise<void
     name: 'provider-sim',
     script: fileURLToPath(import.meta.resolve('@app/provider-sim')),
     port: await freePort(),
-    env: { ...serverEnv, HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOYALTY_API_KEY },
+    nodeArgs: TELEMETRY_ARGS,
+    env: {
+      ...traced(config, 'provider-sim'),
+      ...serverEnv,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      LOYALTY_API_KEY,
+    },
   });
   cleanup.add('provider-sim', () => providerProcess.stop());
   const provider = new ProviderSimClient(providerProcess.url);

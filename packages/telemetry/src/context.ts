@@ -3,12 +3,14 @@ import {
   SpanKind,
   SpanStatusCode,
   context,
+  createContextKey,
   propagation,
   trace,
   type Attributes,
   type Context,
   type Link,
   type Span,
+  type SpanContext,
   type TextMapGetter,
 } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
@@ -22,23 +24,62 @@ export interface TraceCarrier {
 const TRACER = '@app/telemetry';
 
 /**
- * pino mixin: `trace_id`, `span_id` and `trace_flags` of the span a log line is written in, nothing
- * outside one. With tracing off it costs one lookup of the (empty) active context. A fresh object each
- * time: pino merges the line's own fields into it.
+ * Where work of an unsampled span runs, the span context that it would have had is kept under this
+ * key instead of an active span. Instrumentations (database clients, outgoing HTTP) look for an
+ * active span and skip all their work without one, so an unsampled request costs next to nothing;
+ * the context is still propagated (W3C `traceparent` with the sampled flag off, see
+ * `unsampledAware` in propagation.ts), so whatever continues it downstream does not sample it either.
+ */
+const UNSAMPLED = createContextKey('@app/telemetry unsampled span context');
+
+/** The span context an unsampled operation runs under (see UNSAMPLED), if any. */
+export function unsampledSpanContext(ctx: Context): SpanContext | undefined {
+  return ctx.getValue(UNSAMPLED) as SpanContext | undefined;
+}
+
+/**
+ * The context to run a span's work in: the span active when it records; when the sampler dropped it,
+ * no active span but its span context kept for propagation (see UNSAMPLED).
+ */
+export function contextFor(parent: Context, span: Span): Context {
+  if (span.isRecording()) return trace.setSpan(parent, span);
+  return trace.deleteSpan(parent).setValue(UNSAMPLED, span.spanContext());
+}
+
+/** `ctx` as a parent: its span, or else its unsampled span context, so a child follows the decision. */
+function asParent(ctx: Context): Context {
+  if (trace.getSpan(ctx)) return ctx;
+  const unsampled = unsampledSpanContext(ctx);
+  return unsampled ? trace.setSpanContext(ctx, unsampled) : ctx;
+}
+
+/** The span context of the active span, or of the unsampled operation running; undefined outside both. */
+function activeSpanContext(): SpanContext | undefined {
+  const active = context.active();
+  const spanContext = trace.getSpanContext(active) ?? unsampledSpanContext(active);
+  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext : undefined;
+}
+
+/**
+ * pino mixin: `trace_id`, `span_id` and `trace_flags` of the span a log line is written in (`00` for
+ * an unsampled one), nothing outside one. With tracing off it costs one lookup of the (empty) active
+ * context. A fresh object each time: pino merges the line's own fields into it.
  */
 export function traceFields(): Record<string, string> {
-  const span = trace.getActiveSpan();
-  if (!span) return {};
-  const { traceId, spanId, traceFlags } = span.spanContext();
-  if (!trace.isSpanContextValid(span.spanContext())) return {};
+  const spanContext = activeSpanContext();
+  if (!spanContext) return {};
+  const { traceId, spanId, traceFlags } = spanContext;
   return { trace_id: traceId, span_id: spanId, trace_flags: traceFlags.toString(16).padStart(2, '0') };
 }
 
-/** The active trace context as W3C headers, or undefined outside a span (or with tracing off). */
+/**
+ * The active trace context as W3C headers (sampled or not), or undefined outside a span (or with
+ * tracing off).
+ */
 export function currentTraceCarrier(): TraceCarrier | undefined {
-  if (!trace.getActiveSpan()) return undefined;
+  if (!activeSpanContext()) return undefined;
   const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
+  propagation.inject(asParent(context.active()), carrier);
   if (!carrier.traceparent) return undefined;
   return carrier.tracestate
     ? { traceparent: carrier.traceparent, tracestate: carrier.tracestate }
@@ -82,6 +123,7 @@ export interface SpanOptions {
 /**
  * Runs `work` inside a new span, ended when it settles; a rejection marks the span as an error and
  * is rethrown. With tracing off the API hands out a non-recording span: no allocation worth noting.
+ * Unsampled, `work` runs with no active span (see contextFor).
  */
 export async function inSpan<T>(
   name: string,
@@ -89,14 +131,14 @@ export async function inSpan<T>(
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   const tracer = trace.getTracer(TRACER);
-  const parent = options.parent ?? context.active();
+  const parent = asParent(options.parent ?? context.active());
   const span = tracer.startSpan(
     name,
     { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: options.links },
     parent,
   );
   try {
-    return await context.with(trace.setSpan(parent, span), () => work(span));
+    return await context.with(contextFor(parent, span), () => work(span));
   } catch (error) {
     span.recordException(error as Error);
     span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });

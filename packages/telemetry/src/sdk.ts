@@ -10,7 +10,6 @@ import {
   diagLogLevelFromString,
 } from '@opentelemetry/core';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
@@ -29,6 +28,8 @@ import { register as registerImportHooks } from 'import-in-the-middle/register-h
 import { samplerSpec, tracesExporters } from './env.ts';
 import { createSampler } from './sampler.ts';
 import { setTracingHandle, type TracingHandle } from './lifecycle.ts';
+import { unsampledAware } from './propagation.ts';
+import { traceIncomingRequests } from './server-spans.ts';
 
 /** Probes and scrapes: every few seconds, of no interest in a trace. */
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -38,7 +39,7 @@ const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * rest of the module graph loads as it would without tracing; require() inside CommonJS packages
  * (mongoose → mongodb, express → router) is hooked separately by require-in-the-middle.
  */
-const HOOKED_IMPORTS = ['express', 'ioredis', 'kafkajs', 'mongoose', 'mongodb', 'http', 'https'];
+const HOOKED_IMPORTS = ['ioredis', 'kafkajs', 'mongoose', 'mongodb', 'http', 'https'];
 
 async function createExporter(
   name: 'zipkin' | 'otlp' | 'console',
@@ -60,20 +61,18 @@ async function createExporter(
   }
 }
 
-function pathOf(url: string | undefined): string {
-  const end = url?.indexOf('?') ?? -1;
-  return end === -1 ? (url ?? '') : url!.slice(0, end);
-}
-
+/**
+ * Incoming requests are traced by server-spans.ts, not here. Every instrumentation below does its work
+ * only under an active span, so none under an unsampled request (see contextFor), and outgoing calls
+ * start no trace of their own: the caller's sampling decision holds.
+ */
 export function createInstrumentations(): Instrumentation[] {
   return [
     new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has(pathOf(request.url)),
+      disableIncomingRequestInstrumentation: true,
+      requireParentforOutgoingSpans: true,
     }),
-    // The route handler's span only: one per middleware (helmet, parsers...) and per mounted router
-    // is noise, and the server span is named after the matched route anyway.
-    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
-    new UndiciInstrumentation(),
+    new UndiciInstrumentation({ requireParentforSpans: true }),
     // Commands outside a traced operation (pub/sub, background rounds) start no trace of their own.
     // Only the command name: keys hold session ids and user ids.
     new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
@@ -116,10 +115,13 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
-    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+    unsampledAware(
+      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+    ),
   );
   trace.setGlobalTracerProvider(provider);
   registerInstrumentations({ tracerProvider: provider, instrumentations: createInstrumentations() });
+  traceIncomingRequests(provider.getTracer('@app/telemetry/http-server'), (path) => UNTRACED_PATHS.has(path));
 
   const handle: TracingHandle = {
     serviceName,
