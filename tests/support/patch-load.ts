@@ -93,16 +93,23 @@ export interface Application {
 }
 
 export interface DeliveryCheck {
+  /** PATCHes answered 200. */
   committed: number;
+  /** Provider applications in all: also of PATCHes whose answer was lost (a timeout) after their commit. */
   applied: number;
+  /** Answered 200, never applied. */
   lost: number;
+  /** Applications that carry no value any PATCH sent. */
+  unknown: number;
   /** Updates applied more than once: repeated idempotency keys or repeated PATCH values. */
   twice: number;
   /** Users whose applied versions are not strictly increasing. */
   outOfOrderUsers: number;
 }
 
-export function checkDelivery(committed: SentPatch[], applications: Application[]): DeliveryCheck {
+export function checkDelivery(sent: SentPatch[], applications: Application[]): DeliveryCheck {
+  const committed = sent.filter((patch) => patch.status === 200);
+  const sentNames = new Set(sent.map((patch) => patch.firstName));
   const appliedNames = new Map<string, number>();
   const keys = new Map<string, number>();
   const versionsByUser = new Map<number, number[]>();
@@ -121,7 +128,8 @@ export function checkDelivery(committed: SentPatch[], applications: Application[
   const outOfOrderUsers = [...versionsByUser.values()].filter((versions) =>
     versions.some((version, index) => index > 0 && version <= versions[index - 1]!),
   ).length;
-  return { committed: committed.length, applied: applications.length, lost, twice, outOfOrderUsers };
+  const unknown = applications.filter((application) => !sentNames.has(application.firstName)).length;
+  return { committed: committed.length, applied: applications.length, lost, unknown, twice, outOfOrderUsers };
 }
 
 export interface Window {
