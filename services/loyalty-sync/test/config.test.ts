@@ -25,6 +25,8 @@ describe('loyalty-sync configuration', () => {
       maxInFlight: 64,
       appliedVersionRetentionMs: 30 * 24 * 60 * 60 * 1000,
       sessionTimeoutMs: 30_000,
+      heartbeatIntervalMs: 500,
+      fetchMaxWaitMs: 500,
       breaker: {
         errorThresholdPercentage: 50,
         volumeThreshold: 5,
