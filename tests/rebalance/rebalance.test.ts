@@ -310,7 +310,22 @@ describe('loyalty-sync scaled 3 → 6 → 3 under steady loyalty updates (docker
         `${String(figure.updates).padStart(7)} | ${rebalance}`
       );
     });
+    // How each scaling went, as the polls saw it: state and member count at each change.
+    const transitions = windows
+      .filter((window) => timings.some((entry) => entry.name === window.name))
+      .map((window) => {
+        const seen: string[] = [];
+        let previous = '';
+        for (const sample of watch!.samples()) {
+          if (sample.at < window.from || sample.at > window.to) continue;
+          const label = `${sample.state}/${sample.members}`;
+          if (label !== previous) seen.push(`+${sample.at - window.from} ms ${label}`);
+          previous = label;
+        }
+        return `[rebalance] ${window.name}: ${seen.join(', ')}`;
+      });
     return [
+      ...transitions,
       `[rebalance] ${USERS} users, ${RATE} PATCH/s asked, ${(committed.length / loadSeconds).toFixed(1)}/s committed ` +
         `(${committed.length}); gaps are between provider applications`,
       '| window                   | gap ms  | p50   | p99    | max    | updates | rebalance (describeGroups polled each 100 ms) |',

@@ -38,6 +38,20 @@ describe('loyalty-sync configuration', () => {
     });
   });
 
+  test('when the heartbeat is not below a third of the session timeout, then it is capped there', () => {
+    const config = readConfig({
+      ...required,
+      CONSUMER_SESSION_TIMEOUT_MS: '6000',
+      CONSUMER_HEARTBEAT_INTERVAL_MS: '5000',
+      CONSUMER_FETCH_MAX_WAIT_MS: '100',
+    });
+
+    expect({ heartbeat: config.heartbeatIntervalMs, fetchWait: config.fetchMaxWaitMs }).toEqual({
+      heartbeat: 2_000,
+      fetchWait: 100,
+    });
+  });
+
   test('when the topic and group are configured, then the dead-letter topic follows them', () => {
     const config = readConfig({
       ...required,
