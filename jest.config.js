@@ -31,9 +31,18 @@ export default {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/tests/**/*.test.ts'],
+      // Minutes of wall time on the whole compose stack: its own project, run on purpose.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/rebalance/'],
       globalSetup: '<rootDir>/tests/support/global-setup.ts',
       globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
       slowTestThreshold: 30,
+    },
+    {
+      // loyalty-sync scaled 3 → 6 → 3 under load on the compose stack (`pnpm test:rebalance`).
+      // No globalSetup: it starts the stack itself and needs none of the shared containers.
+      ...shared,
+      displayName: 'rebalance',
+      testMatch: ['<rootDir>/tests/rebalance/**/*.test.ts'],
     },
   ],
 };

@@ -32,6 +32,8 @@ export interface PipelineBenchConfig {
   /** Distinct users (keys) the synthetic events are spread over. */
   eventUsers: number;
   runs: WorkerRunSpec[];
+  /** Partitions of each throughput run's topic (12, as profile.events.v1). */
+  workerPartitions: number;
   /** Longest a throughput run may take before it is reported as incomplete. */
   runTimeoutS: number;
   /** Entry script of loyalty-sync; another path benchmarks a variant (e.g. a patched copy under /tmp). */
@@ -83,6 +85,7 @@ export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): Pipeli
   const slowEvents = intFrom(env, 'BENCH_WORKER_SLOW_EVENTS', 20_000, 100, 500_000);
   const eventUsers = intFrom(env, 'BENCH_WORKER_USERS', 5_000, 1, 500_000);
   const runs = runsFrom(env.BENCH_WORKER_RUNS);
+  const workerPartitions = intFrom(env, 'BENCH_WORKER_PARTITIONS', 12, 1, 256);
   const runTimeoutS = intFrom(env, 'BENCH_WORKER_RUN_TIMEOUT_S', 90, 5, 3_600);
   const workerLogLevel = env.BENCH_WORKER_LOG_LEVEL || 'warn';
   if (!LOG_LEVELS.includes(workerLogLevel)) {
@@ -105,6 +108,7 @@ export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): Pipeli
     slowEvents,
     eventUsers,
     runs,
+    workerPartitions,
     runTimeoutS,
     workerScript: env.BENCH_WORKER_SCRIPT || undefined,
     workerLogLevel,

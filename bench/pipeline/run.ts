@@ -318,6 +318,7 @@ async function throughputPhase(shared: Shared): Promise<ThroughputResult[]> {
       workers: run.workers,
       events,
       users: Math.min(config.eventUsers, events),
+      partitions: config.workerPartitions,
       timeoutS: config.runTimeoutS,
     });
     results.push(result);

@@ -18,7 +18,6 @@ import { startWorker, workerFigures, type Worker, type WorkerFigures } from './w
 import { processCpuMs, type ServerProcess } from '../http/processes.ts';
 
 const POLL_MS = 100;
-const PARTITIONS = 12;
 /** Users whose provider history is checked for order after a run. */
 const ORDER_CHECK_USERS = 200;
 
@@ -49,6 +48,8 @@ export interface ThroughputSpec {
   workers: number;
   events: number;
   users: number;
+  /** Partitions of the run's topic (BENCH_WORKER_PARTITIONS): 1 measures what one partition carries. */
+  partitions: number;
   timeoutS: number;
 }
 
@@ -92,7 +93,7 @@ export async function runThroughput(ctx: ThroughputContext, spec: ThroughputSpec
   const group = `bench-pipeline-${ctx.tag}-${name}`;
   const database = `bench_pipeline_${ctx.tag}_tp${spec.index}`;
 
-  await ensureTopics(ctx.kafka, [{ topic, numPartitions: PARTITIONS }]);
+  await ensureTopics(ctx.kafka, [{ topic, numPartitions: spec.partitions }]);
   const events = eventStream(spec.events, spec.users);
   const producer = ctx.kafka.producer();
   await producer.connect();
@@ -116,7 +117,7 @@ export async function runThroughput(ctx: ThroughputContext, spec: ThroughputSpec
     MONGO_URL: ctx.mongoUrlFor(database),
     REDIS_URL: ctx.redisUrl,
     PROFILE_EVENTS_TOPIC: topic,
-    PROFILE_EVENTS_PARTITIONS: String(PARTITIONS),
+    PROFILE_EVENTS_PARTITIONS: String(spec.partitions),
     CONSUMER_GROUP: group,
     CONSUMER_FROM_BEGINNING: 'true',
     CUSTOMER_LOYALTY_CARD_SERVICE: JSON.stringify({
@@ -200,7 +201,7 @@ export async function runThroughput(ctx: ThroughputContext, spec: ThroughputSpec
     workers: spec.workers,
     events: spec.events,
     users: spec.users,
-    partitions: PARTITIONS,
+    partitions: spec.partitions,
     produceMs,
     startMs: allReady - spawnedAt,
     appliedBeforeAllReady,

@@ -74,8 +74,11 @@ export interface ContainerState {
 
 export interface ComposeStack {
   projectName: string;
-  /** `up --detach --build --wait`; its result, never a throw, so the caller can report and take down. */
-  up(): Promise<CommandResult>;
+  /**
+   * `up --detach --build --wait` (plus extraArgs, e.g. `--scale loyalty-sync=3`); its result, never a
+   * throw, so the caller can report and take down.
+   */
+  up(extraArgs?: string[]): Promise<CommandResult>;
   apiUrl: string;
   /** profile-api's management port: /admin/* and /metrics (404 on apiUrl). */
   managementUrl: string;
@@ -84,6 +87,8 @@ export interface ComposeStack {
   zipkinUrl: string;
   /** VictoriaMetrics: every service's metrics, scraped every 5 s (vmui at /vmui/). */
   victoriaMetricsUrl: string;
+  /** Kafka's HOST listener, as it advertises itself to clients on this machine. */
+  kafkaBrokers: string;
   /** Runs `docker compose -p <project> -f docker-compose.yml <args>` with the stack's environment. */
   compose(args: string[], timeoutMs?: number): Promise<CommandResult>;
   /** Like compose(), but throws with the command's output when it fails. */
@@ -92,6 +97,11 @@ export interface ComposeStack {
   containers(service: string): Promise<string[]>;
   /** A container's state as `docker inspect` reports it. */
   inspect(container: string): Promise<ContainerState>;
+  /**
+   * The address of a service's first container on the project's network. The engine's host reaches
+   * it directly, so a test can seed the database or Redis without publishing their ports.
+   */
+  containerAddress(service: string): Promise<string>;
   /** The last lines of every service's log, for a failure report. */
   logs(tail?: number): Promise<string>;
   /** `down --volumes`: containers, network and data go. Safe to call twice or after a failed up. */
@@ -151,9 +161,10 @@ export async function createComposeStack({
     providerUrl: `http://127.0.0.1:${providerPort}`,
     zipkinUrl: `http://127.0.0.1:${zipkinPort}`,
     victoriaMetricsUrl: `http://127.0.0.1:${victoriaMetricsPort}`,
-    up: () =>
+    kafkaBrokers: `localhost:${kafkaPort}`,
+    up: (extraArgs = []) =>
       compose(
-        ['up', '--detach', '--build', '--wait', '--wait-timeout', String(waitTimeoutSeconds)],
+        ['up', '--detach', '--build', '--wait', '--wait-timeout', String(waitTimeoutSeconds), ...extraArgs],
         upTimeoutMs,
       ),
     compose,
@@ -188,6 +199,19 @@ export async function createComposeStack({
       if (result.code !== 0) throw new Error(`docker inspect ${container}: ${result.stderr}`);
       const [startedAt = '', status = '', exitCode = '', health = ''] = result.stdout.trim().split('|');
       return { startedAt, status, exitCode: Number(exitCode), health: health || undefined };
+    },
+    async containerAddress(service) {
+      const [container] = await stack.containers(service);
+      if (!container) throw new Error(`no ${service} container in ${projectName}`);
+      const result = await run('docker', [
+        'inspect',
+        '--format',
+        '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}',
+        container,
+      ]);
+      const [address] = result.stdout.trim().split(' ');
+      if (result.code !== 0 || !address) throw new Error(`docker inspect ${container}: ${result.stderr}`);
+      return address;
     },
     async logs(tail = 50) {
       const result = await compose(['logs', '--no-color', '--timestamps', `--tail=${tail}`], 60_000);

@@ -38,6 +38,10 @@ export interface LoyaltySyncConfig {
   maxInFlight: number;
   appliedVersionRetentionMs: number;
   sessionTimeoutMs: number;
+  /** How often a member heartbeats: also how soon it notices a rebalance and rejoins. */
+  heartbeatIntervalMs: number;
+  /** Longest a fetch waits for records; an idle member heartbeats only between fetches. */
+  fetchMaxWaitMs: number;
   breaker: BreakerConfig;
   shutdownTimeoutMs: number;
   logLevel: string;
@@ -63,6 +67,8 @@ interface RawEnv {
   MAX_IN_FLIGHT: number;
   APPLIED_VERSION_RETENTION_DAYS: number;
   CONSUMER_SESSION_TIMEOUT_MS: number;
+  CONSUMER_HEARTBEAT_INTERVAL_MS: number;
+  CONSUMER_FETCH_MAX_WAIT_MS: number;
   BREAKER_ERROR_THRESHOLD_PERCENT: number;
   BREAKER_VOLUME_THRESHOLD: number;
   BREAKER_RESET_TIMEOUT_MS: number;
@@ -139,6 +145,25 @@ const schema = Joi.object<RawEnv>({
     .max(300_000)
     .default(30_000)
     .description('How long the group waits for a silent member before moving its partitions'),
+  // An eager rebalance (kafkajs has no other kind) stops every member until the last one has
+  // rejoined, and a member learns of it only from a heartbeat answer: the interval is the bulk of
+  // the stall. 500 ms costs two small requests a second per member.
+  CONSUMER_HEARTBEAT_INTERVAL_MS: Joi.number()
+    .integer()
+    .min(100)
+    .max(10_000)
+    .default(500)
+    .description(
+      'Heartbeat interval; how soon a member notices a rebalance (below a third of the session timeout)',
+    ),
+  // kafkajs heartbeats between fetches, so a member whose partitions are quiet notices a rebalance
+  // only when its long poll ends: kept as short as the heartbeat.
+  CONSUMER_FETCH_MAX_WAIT_MS: Joi.number()
+    .integer()
+    .min(10)
+    .max(10_000)
+    .default(500)
+    .description('Longest a fetch waits for records before answering empty'),
   BREAKER_ERROR_THRESHOLD_PERCENT: Joi.number().integer().min(1).max(99).default(50),
   BREAKER_VOLUME_THRESHOLD: Joi.number().integer().min(1).max(Joi.ref('MAX_ATTEMPTS')).default(5).messages({
     'number.max':
@@ -173,6 +198,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LoyaltySyncCon
     maxInFlight: value.MAX_IN_FLIGHT,
     appliedVersionRetentionMs: value.APPLIED_VERSION_RETENTION_DAYS * 24 * 60 * 60 * 1000,
     sessionTimeoutMs: value.CONSUMER_SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: Math.min(
+      value.CONSUMER_HEARTBEAT_INTERVAL_MS,
+      Math.floor(value.CONSUMER_SESSION_TIMEOUT_MS / 3),
+    ),
+    fetchMaxWaitMs: value.CONSUMER_FETCH_MAX_WAIT_MS,
     breaker: {
       errorThresholdPercentage: value.BREAKER_ERROR_THRESHOLD_PERCENT,
       volumeThreshold: value.BREAKER_VOLUME_THRESHOLD,

@@ -126,6 +126,8 @@ export async function startLoyaltySync(
       partitionsConcurrently: config.partitionsConcurrently,
       maxInFlight: config.maxInFlight,
       sessionTimeoutMs: config.sessionTimeoutMs,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      fetchMaxWaitMs: config.fetchMaxWaitMs,
       useCase,
       deadLetters: new DeadLetterPublisher(producer, config.deadLetterTopic, config.consumerGroup),
       circuit: client,

@@ -25,6 +25,8 @@ describe('loyalty-sync configuration', () => {
       maxInFlight: 64,
       appliedVersionRetentionMs: 30 * 24 * 60 * 60 * 1000,
       sessionTimeoutMs: 30_000,
+      heartbeatIntervalMs: 500,
+      fetchMaxWaitMs: 500,
       breaker: {
         errorThresholdPercentage: 50,
         volumeThreshold: 5,
@@ -33,6 +35,20 @@ describe('loyalty-sync configuration', () => {
       },
       shutdownTimeoutMs: 20_000,
       logLevel: 'info',
+    });
+  });
+
+  test('when the heartbeat is not below a third of the session timeout, then it is capped there', () => {
+    const config = readConfig({
+      ...required,
+      CONSUMER_SESSION_TIMEOUT_MS: '6000',
+      CONSUMER_HEARTBEAT_INTERVAL_MS: '5000',
+      CONSUMER_FETCH_MAX_WAIT_MS: '100',
+    });
+
+    expect({ heartbeat: config.heartbeatIntervalMs, fetchWait: config.fetchMaxWaitMs }).toEqual({
+      heartbeat: 2_000,
+      fetchWait: 100,
     });
   });
 

@@ -86,6 +86,8 @@ function setUp(
     partitionsConcurrently: 12,
     maxInFlight,
     sessionTimeoutMs: 30_000,
+    heartbeatIntervalMs: 500,
+    fetchMaxWaitMs: 500,
     useCase: {
       handle: async (update) => {
         handled.push(update.event_id);

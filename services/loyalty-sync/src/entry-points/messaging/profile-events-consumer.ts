@@ -22,6 +22,8 @@ export interface ProfileEventsConsumerOptions {
   /** Records being handled at once in this process, across its partitions. */
   maxInFlight: number;
   sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  fetchMaxWaitMs: number;
   useCase: Pick<SyncUseCase, 'handle'>;
   deadLetters: Pick<DeadLetterPublisher, 'publish'>;
   circuit: CircuitSignals;
@@ -78,11 +80,12 @@ export class ProfileEventsConsumer {
   }
 
   async start(): Promise<void> {
-    const { kafka, topic, groupId, sessionTimeoutMs } = this.options;
+    const { kafka, topic, groupId, sessionTimeoutMs, heartbeatIntervalMs, fetchMaxWaitMs } = this.options;
     const consumer = kafka.consumer({
       groupId,
       sessionTimeout: sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 5)),
+      heartbeatInterval: heartbeatIntervalMs,
+      maxWaitTimeInMs: fetchMaxWaitMs,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
