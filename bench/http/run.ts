@@ -269,7 +269,7 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
     `${Object.values(apis)
       .map((server) => `${server.name} pid ${server.pid} at ${server.url}`)
       .join(', ')} (NODE_ENV=production, LOG_LEVEL=${config.apiLogLevel}: ` +
-      `pino-http's per-request lines are ${config.apiLogLevel === 'info' || config.apiLogLevel === 'debug' || config.apiLogLevel === 'trace' ? 'written' : 'built but not written'}; ` +
+      `per-request log lines are ${config.apiLogLevel === 'info' || config.apiLogLevel === 'debug' || config.apiLogLevel === 'trace' ? 'written' : 'not built'}; ` +
       `throttling limits ${UNTHROTTLED}); floor pid ${floor.pid} at ${floor.url}`,
   );
 

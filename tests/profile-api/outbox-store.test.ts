@@ -71,7 +71,23 @@ describe('profile-api: removing published events from the outbox', () => {
     const after = await users().findOne({ _id: String(id) });
     expect(after?.outbox).toEqual([]);
     expect(after).not.toHaveProperty('outbox_since');
-    expect(await outbox.eventsOf(id)).toEqual([]);
+    expect(await outbox.eventsOf(id)).toEqual({ entries: [], removals: 1 });
+  });
+
+  test('when published events are removed in two steps, then each removal counts once, whatever path it took', async () => {
+    const events = [
+      eventAt('2026-01-01T00:00:01Z'),
+      eventAt('2026-01-01T00:00:02Z'),
+      eventAt('2026-01-01T00:00:03Z'),
+    ];
+    const id = await userWith(events);
+
+    // Some left behind (the longer path), then the rest (the one-write path).
+    const first = await outbox.removePublished(id, [events[0]!.event_id]);
+    const second = await outbox.removePublished(id, [events[1]!.event_id, events[2]!.event_id]);
+
+    expect([first, second]).toEqual([1, 2]);
+    expect(await outbox.eventsOf(id)).toEqual({ entries: [], removals: 2 });
   });
 
   test('when events are appended while published ones are removed, then no appended event is lost', async () => {

@@ -17,6 +17,13 @@ export class Slots {
     return this.waiters.size;
   }
 
+  /** Takes a free slot at once if there is one, without queueing: whether it did. */
+  tryAcquire(): boolean {
+    if (this.free === 0) return false;
+    this.free -= 1;
+    return true;
+  }
+
   async acquire(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     if (this.free > 0) {

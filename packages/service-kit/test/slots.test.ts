@@ -11,6 +11,17 @@ const settled = async <T>(promise: Promise<T>) => {
 };
 
 describe('slots', () => {
+  test('when a slot is free, then tryAcquire takes it at once, and once none is free it takes nothing and queues nothing', async () => {
+    const slots = new Slots(1);
+
+    expect(slots.tryAcquire()).toBe(true);
+    expect(slots.tryAcquire()).toBe(false);
+    expect(slots.waiting).toBe(0);
+    const waiter = slots.acquire();
+    slots.release();
+    expect(await settled(waiter)).toBe('resolved');
+  });
+
   test('when every slot is taken, then the next caller waits until one is released, first come first served', async () => {
     const slots = new Slots(1);
     await slots.acquire();

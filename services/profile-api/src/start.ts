@@ -125,9 +125,9 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     users,
     avatars,
     settings,
-    onCommitted: (event) => {
+    onCommitted: (event, committedOutbox) => {
       counters.committed.inc({ source: event.source });
-      relay.publishSoon(event.user_id);
+      relay.publishSoon(event.user_id, committedOutbox);
     },
     onOutboxFull: () => capReached.inc(),
     // The background round is what drains a full outbox once Kafka is back.

@@ -29,14 +29,24 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
       Array.from({ length: count }, (_, index) => pending(Number(userId), index + 2)),
     ]),
   );
+  const removals = new Map<number, number>();
+  const reads = { count: 0 };
   const outbox: Outbox = {
     usersWithBacklog: async () => [...outboxes.keys()].filter((userId) => outboxes.get(userId)!.length > 0),
-    eventsOf: async (userId) => (outboxes.get(userId) ?? []).map((event) => ({ event })),
+    eventsOf: async (userId) => {
+      reads.count += 1;
+      return {
+        entries: (outboxes.get(userId) ?? []).map((event) => ({ event })),
+        removals: removals.get(userId) ?? 0,
+      };
+    },
     removePublished: async (userId, ids) => {
       outboxes.set(
         userId,
         outboxes.get(userId)!.filter((event) => !ids.includes(event.event_id)),
       );
+      removals.set(userId, (removals.get(userId) ?? 0) + 1);
+      return removals.get(userId)!;
     },
     oldestPendingSince: async () => undefined,
   };
@@ -53,10 +63,17 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
     },
   };
   const busy = new Set<number>();
+  // Notes as a lease keeps them: taken by the next holder, left only by a holder that finished.
+  const notes = new Map<string, string>();
   const lease: Lease = {
     async withLease(key, critical) {
       if (busy.has(Number(key.split(':')[1]))) throw new AppError(LEASE_TIMEOUT, `${key} is held elsewhere`);
-      return critical();
+      const note = notes.get(key);
+      notes.delete(key);
+      let left: string | undefined;
+      const result = await critical({ note, leave: (next) => (left = next) });
+      if (left !== undefined) notes.set(key, left);
+      return result;
     },
   };
   const relay = new OutboxRelay({
@@ -71,6 +88,9 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
   return {
     relay,
     outboxes,
+    removals,
+    reads,
+    notes,
     state,
     busy,
     release() {
@@ -116,5 +136,70 @@ describe('OutboxRelay background round', () => {
     } finally {
       await world.relay.stop();
     }
+  });
+});
+
+describe('OutboxRelay fast path', () => {
+  /** Appends an event to a user's outbox as a commit does, and what that commit reports. */
+  function commit(world: ReturnType<typeof relayWorld>, userId: number, version: number) {
+    const events = world.outboxes.get(userId) ?? [];
+    events.push(pending(userId, version));
+    world.outboxes.set(userId, events);
+    return {
+      entries: events.map((event) => ({ event })),
+      removals: world.removals.get(userId) ?? 0,
+    };
+  }
+
+  const versionsPublished = (world: ReturnType<typeof relayWorld>) =>
+    world.state.batches.flat().map((event) => event.profile_version);
+
+  test('when the previous holder’s note matches the commit’s removal count, then the commit’s outbox is published without reading it', async () => {
+    const world = relayWorld({}, 1);
+    world.release();
+    world.relay.publishSoon(1, commit(world, 1, 2));
+    await waitFor('version 2 published', () => world.outboxes.get(1)!.length === 0);
+    const readsAfterFirst = world.reads.count;
+
+    world.relay.publishSoon(1, commit(world, 1, 3));
+    await waitFor('version 3 published', () => world.outboxes.get(1)!.length === 0);
+    await world.relay.stop();
+
+    // The first flush had no note to go by; the second had the first one's.
+    expect(readsAfterFirst).toBe(1);
+    expect(world.reads.count).toBe(1);
+    expect(versionsPublished(world)).toEqual([2, 3]);
+  });
+
+  test('when another holder published the commit’s events since the commit, then the relay reads the outbox and sends nothing twice', async () => {
+    const world = relayWorld({}, 1);
+    world.release();
+    world.relay.publishSoon(1, commit(world, 1, 2));
+    await waitFor('version 2 published', () => world.outboxes.get(1)!.length === 0);
+
+    // Version 3 commits here, but a relay elsewhere publishes it (and leaves its note) before
+    // this one's flush takes the lease.
+    const reported = commit(world, 1, 3);
+    await world.relay.flush(1);
+    world.relay.publishSoon(1, reported);
+    await world.relay.stop();
+
+    expect(versionsPublished(world)).toEqual([2, 3]);
+    expect(world.reads.count).toBe(3);
+  });
+
+  test('when the previous holder left no note, then the relay reads the outbox', async () => {
+    const world = relayWorld({}, 1);
+    world.release();
+    world.relay.publishSoon(1, commit(world, 1, 2));
+    await waitFor('version 2 published', () => world.outboxes.get(1)!.length === 0);
+    world.notes.clear();
+
+    world.relay.publishSoon(1, commit(world, 1, 3));
+    await waitFor('version 3 published', () => world.outboxes.get(1)!.length === 0);
+    await world.relay.stop();
+
+    expect(world.reads.count).toBe(2);
+    expect(versionsPublished(world)).toEqual([2, 3]);
   });
 });

@@ -1,5 +1,5 @@
-import mongoose, { type Connection, type Model } from 'mongoose';
-import type { Outbox, OutboxEntry } from '../domain/ports.ts';
+import mongoose, { type Connection, type Model, type mongo } from 'mongoose';
+import type { Outbox, OutboxEntry, OutboxSnapshot } from '../domain/ports.ts';
 import { userKey, userModel, type StoredOutboxEntry, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
@@ -11,12 +11,21 @@ const { trusted } = mongoose;
  * `outbox_since` invariant: while the outbox holds events, `outbox_since` exists and is no later
  * than its oldest event (commits `$push` and `$min` in one update); once the outbox is empty it is
  * removed. Nothing here takes a lock: each statement is atomic, and commits only append.
+ *
+ * `outbox_removals` counts the removals: every one increments it in the same write, and nothing
+ * else takes events out, so two snapshots with the same count differ only by appended events.
  */
 export class OutboxRepository implements Outbox {
   private readonly users: Model<UserDocument>;
+  /**
+   * The driver's collection, for the statements every publish runs: their values are ours, so
+   * mongoose's casting would only cost CPU.
+   */
+  private readonly collection: mongo.Collection<UserDocument>;
 
   constructor(connection: Connection) {
     this.users = userModel(connection);
+    this.collection = this.users.collection as unknown as mongo.Collection<UserDocument>;
   }
 
   /** Users whose oldest unpublished event is older than `olderThan`, oldest first. */
@@ -29,9 +38,12 @@ export class OutboxRepository implements Outbox {
     return documents.map((document) => Number(document._id));
   }
 
-  async eventsOf(userId: number): Promise<OutboxEntry[]> {
-    const document = await this.users.findOne({ _id: userKey(userId) }, { outbox: 1 }).lean<UserDocument>();
-    return (document?.outbox ?? []).map(toEntry);
+  async eventsOf(userId: number): Promise<OutboxSnapshot> {
+    const document = await this.collection.findOne(
+      { _id: userKey(userId) },
+      { projection: { outbox: 1, outbox_removals: 1 } },
+    );
+    return outboxSnapshot(document);
   }
 
   /** One index entry: the smallest `outbox_since`, which is each user's oldest unpublished event. */
@@ -52,27 +64,29 @@ export class OutboxRepository implements Outbox {
    * never touched. Then `outbox_since` follows what remains, each time conditionally on the
    * outbox still looking as it did, so a commit racing in only leaves it earlier, never later.
    */
-  async removePublished(userId: number, eventIds: string[]): Promise<void> {
+  async removePublished(userId: number, eventIds: string[]): Promise<number> {
     const _id = userKey(userId);
+    const pull = { $pull: { outbox: { event_id: { $in: eventIds } } }, $inc: { outbox_removals: 1 } };
     // The usual case, in one write: the outbox holds exactly the published events (nothing was
     // appended meanwhile), so the same $pull empties it and drops outbox_since.
-    const emptied = await this.users.updateOne(
-      { _id, outbox: trusted({ $size: eventIds.length }), 'outbox.event_id': trusted({ $all: eventIds }) },
-      { $pull: { outbox: { event_id: { $in: eventIds } } }, $unset: { outbox_since: 1 } },
+    const emptied = await this.collection.findOneAndUpdate(
+      { _id, outbox: { $size: eventIds.length }, 'outbox.event_id': { $all: eventIds } },
+      { ...pull, $unset: { outbox_since: 1 } } as mongo.UpdateFilter<UserDocument>,
+      { returnDocument: 'after', projection: { _id: 0, outbox_removals: 1 } },
     );
-    if (emptied.modifiedCount === 1) return;
+    if (emptied) return emptied.outbox_removals ?? 0;
     const after = await this.users
-      .findOneAndUpdate(
-        { _id },
-        { $pull: { outbox: { event_id: { $in: eventIds } } } },
-        { returnDocument: 'after', projection: { outbox: 1, outbox_since: 1 } },
-      )
-      .lean<Pick<UserDocument, 'outbox' | 'outbox_since'>>();
-    if (!after) return;
+      .findOneAndUpdate({ _id }, pull, {
+        returnDocument: 'after',
+        projection: { outbox: 1, outbox_since: 1, outbox_removals: 1 },
+      })
+      .lean<Pick<UserDocument, 'outbox' | 'outbox_since' | 'outbox_removals'>>();
+    if (!after) return 0;
+    const removals = after.outbox_removals ?? 0;
     const remaining = after.outbox;
     if (remaining.length === 0) {
       await this.users.updateOne({ _id, outbox: trusted({ $size: 0 }) }, { $unset: { outbox_since: 1 } });
-      return;
+      return removals;
     }
     // Events appended concurrently need not be in time order, so the earliest of those left is
     // taken, and only if nothing was appended since (an append's $min may have lowered it, or its
@@ -82,7 +96,15 @@ export class OutboxRepository implements Outbox {
       { _id, outbox: trusted({ $size: remaining.length }), outbox_since: after.outbox_since },
       { $set: { outbox_since: new Date(earliest) } },
     );
+    return removals;
   }
+}
+
+/** The outbox part of a stored user (none when the user is gone). */
+export function outboxSnapshot(
+  document: Pick<UserDocument, 'outbox' | 'outbox_removals'> | null | undefined,
+): OutboxSnapshot {
+  return { entries: (document?.outbox ?? []).map(toEntry), removals: document?.outbox_removals ?? 0 };
 }
 
 function toEntry({ trace, ...event }: StoredOutboxEntry): OutboxEntry {

@@ -28,6 +28,8 @@ export interface UserDocument extends Omit<User, 'id'> {
   outbox: StoredOutboxEntry[];
   /** When the oldest unpublished event was written; absent when the outbox is empty. */
   outbox_since?: Date;
+  /** How many times published events were removed from the outbox (absent: never). */
+  outbox_removals?: number;
 }
 
 export const USERS_COLLECTION = 'users';
@@ -59,6 +61,7 @@ const userSchema = new Schema<UserDocument>(
     version: { type: Number, required: true, default: 1 },
     outbox: { type: Schema.Types.Mixed, default: () => [] },
     outbox_since: { type: Date },
+    outbox_removals: { type: Number },
   },
   { collection: USERS_COLLECTION, strict: true, versionKey: false, minimize: false },
 );

@@ -3,6 +3,7 @@ import { currentTraceCarrier } from '@app/telemetry';
 import type { CommitResult, CreateUserResult, NewUser, ProfileCommit, Users } from '../domain/ports.ts';
 import type { User } from '../domain/user.ts';
 import { duplicateKeyField } from './duplicate-key.ts';
+import { outboxSnapshot } from './outbox-repository.ts';
 import { userKey, userModel, type StoredOutboxEntry, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
@@ -18,9 +19,22 @@ export interface UserRepositoryOptions {
 }
 
 /** Fields that never leave the repository: the outbox is the relay's, the keys are internal. */
-const INTERNAL_PROJECTION = { outbox: 0, outbox_since: 0, email_normalized: 0, phone_unique: 0 } as const;
+const INTERNAL_PROJECTION = {
+  outbox: 0,
+  outbox_since: 0,
+  outbox_removals: 0,
+  email_normalized: 0,
+  phone_unique: 0,
+} as const;
 /** A profile read or commit never carries the credentials either: they are only for login. */
 const PROFILE_PROJECTION = { ...INTERNAL_PROJECTION, password_hash: 0 } as const;
+/** A commit's answer: the profile and the outbox it left, so the relay need not read it again. */
+const COMMIT_PROJECTION = {
+  outbox_since: 0,
+  email_normalized: 0,
+  phone_unique: 0,
+  password_hash: 0,
+} as const;
 
 function toUser(document: UserDocument | null): User | null {
   if (!document) return null;
@@ -28,6 +42,7 @@ function toUser(document: UserDocument | null): User | null {
     _id,
     outbox: _outbox,
     outbox_since: _since,
+    outbox_removals: _removals,
     email_normalized: _normalized,
     phone_unique: _claim,
     phone_verified,
@@ -138,6 +153,7 @@ export class UserRepository implements Users {
    * unpublished event, all in the same single-document write. A phone claim goes in the same
    * write, so the unique index on `phone_unique` refuses it atomically. Concurrent commits cannot
    * overshoot the cap: each one is matched against the document as the previous one left it.
+   * The answer carries the outbox as the write left it (see OutboxRelay.publishSoon).
    */
   async commitChange({
     userId,
@@ -166,9 +182,12 @@ export class UserRepository implements Users {
       ).findOneAndUpdate(
         { _id, version: expectedVersion, [this.outboxFullPath]: { $exists: false } },
         update as mongo.UpdateFilter<UserDocument>,
-        { returnDocument: 'after', projection: PROFILE_PROJECTION },
+        { returnDocument: 'after', projection: COMMIT_PROJECTION },
       );
-      if (updated) return { outcome: 'committed', user: toUser(updated as UserDocument)! };
+      if (updated) {
+        const document = updated as UserDocument;
+        return { outcome: 'committed', user: toUser(document)!, outbox: outboxSnapshot(document) };
+      }
       // Nothing matched: a newer version (re-read and retry) or, at this version, a full outbox.
       // Should the relay drain it meanwhile, this answers conflict and the retry commits.
       const full = await this.users.exists({

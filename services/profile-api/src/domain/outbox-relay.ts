@@ -1,5 +1,5 @@
 import { AppError, type Logger } from '@app/service-kit';
-import { LEASE_TIMEOUT, type EventPublisher, type Lease, type Outbox } from './ports.ts';
+import { LEASE_TIMEOUT, type EventPublisher, type Lease, type Outbox, type OutboxSnapshot } from './ports.ts';
 
 export interface OutboxRelayOptions {
   outbox: Outbox;
@@ -10,6 +10,8 @@ export interface OutboxRelayOptions {
    * without the lease, replica B could publish a user's newer event while A still sends an older
    * one, and the topic would hold them out of order. With it, one user's events reach Kafka in
    * commit order, and an event goes out twice only after a crash or a lapsed lease.
+   *
+   * Each holder also leaves the next one a note: the user's outbox removal count as it leaves it.
    */
   lease: Lease;
   logger: Logger;
@@ -29,10 +31,19 @@ export interface OutboxRelayOptions {
  * background round picks up whatever a crash or a Kafka outage left behind, oldest first, several
  * users at once. Each user's events are sent in outbox order in one batch, then removed from the
  * outbox.
+ *
+ * The fast path usually needs no read of the outbox: the commit reported the outbox it left, with
+ * the count of removals it had seen. Under the lease, the previous holder's note says the count as
+ * it was at its release, and only lease holders remove events, so when the note equals the
+ * commit's count nobody removed (so published) anything since the commit: the commit's outbox is
+ * still exactly the pending events, in order, up to what later commits appended after it (those
+ * schedule a flush of their own). Any other note, or none (the previous holder failed, crashed or
+ * lost its lease), and the relay reads the outbox as before.
  */
 export class OutboxRelay {
   private readonly options: OutboxRelayOptions;
-  private readonly scheduled = new Set<number>();
+  /** Users with a fast-path flush waiting for the lease, each with the newest outbox a commit reported. */
+  private readonly scheduled = new Map<number, OutboxSnapshot | undefined>();
   private readonly inflight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -55,10 +66,17 @@ export class OutboxRelay {
     await Promise.allSettled([...this.inflight]);
   }
 
-  /** Fast path after a commit; several commits of one user before it runs coalesce into one flush. */
-  publishSoon(userId: number): void {
-    if (this.stopping || this.scheduled.has(userId)) return;
-    this.scheduled.add(userId);
+  /**
+   * Fast path after a commit; several commits of one user before it runs coalesce into one flush.
+   * `outbox` is the outbox as the commit left it, which may spare the flush its read.
+   */
+  publishSoon(userId: number, outbox?: OutboxSnapshot): void {
+    if (this.stopping) return;
+    if (this.scheduled.has(userId)) {
+      this.scheduled.set(userId, newest(this.scheduled.get(userId), outbox));
+      return;
+    }
+    this.scheduled.set(userId, outbox);
     void this.track(this.flush(userId));
   }
 
@@ -76,17 +94,26 @@ export class OutboxRelay {
   private async publishUser(userId: number): Promise<number> {
     // Connect before taking the lease, so a broker outage never holds it.
     await this.options.publisher.connect();
-    return this.options.lease.withLease(`outbox:${userId}`, async () => {
+    return this.options.lease.withLease(`outbox:${userId}`, async (hold) => {
+      // Commits reported after this point schedule a flush of their own.
+      const committed = this.scheduled.get(userId);
       this.scheduled.delete(userId);
-      const entries = await this.options.outbox.eventsOf(userId);
-      if (entries.length === 0) return 0;
+      const { entries, removals } =
+        committed && hold.note === String(committed.removals)
+          ? committed
+          : await this.options.outbox.eventsOf(userId);
+      if (entries.length === 0) {
+        hold.leave(String(removals));
+        return 0;
+      }
       const started = performance.now();
       await this.options.publisher.publish(entries);
       const seconds = (performance.now() - started) / 1000;
-      await this.options.outbox.removePublished(
+      const after = await this.options.outbox.removePublished(
         userId,
         entries.map((entry) => entry.event.event_id),
       );
+      hold.leave(String(after));
       this.options.onPublished?.(entries.length, seconds);
       return entries.length;
     });
@@ -138,4 +165,14 @@ export class OutboxRelay {
       this.inflight.delete(work);
     }
   }
+}
+
+/**
+ * Of two outboxes reported by commits of one user, the later commit's (its own event, last, has
+ * the higher version): it holds whatever of the earlier one is still pending. Unknown if either is.
+ */
+function newest(a: OutboxSnapshot | undefined, b: OutboxSnapshot | undefined): OutboxSnapshot | undefined {
+  if (!a || !b) return undefined;
+  const version = (snapshot: OutboxSnapshot) => snapshot.entries.at(-1)?.event.profile_version ?? -1;
+  return version(b) > version(a) ? b : a;
 }

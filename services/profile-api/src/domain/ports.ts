@@ -30,7 +30,8 @@ export interface ProfileCommit {
 }
 
 export type CommitResult =
-  | { outcome: 'committed'; user: Profile }
+  /** `outbox`: the user's outbox as this commit left it, for the relay to publish without reading it. */
+  | { outcome: 'committed'; user: Profile; outbox?: OutboxSnapshot }
   /** Another writer committed since `expectedVersion` was read (or the user is gone): re-read. */
   | { outcome: 'conflict' }
   /** Another user's claim holds the phone number. Nothing was written. */
@@ -80,13 +81,26 @@ export interface OutboxEntry {
   trace?: TraceContext;
 }
 
+/**
+ * One user's outbox at one moment: every unpublished event in commit order, and `removals`, how
+ * many times published events had been removed from it by then. Only removals take events out, and
+ * each one counts, so while the count is unchanged every event of the snapshot is still pending.
+ */
+export interface OutboxSnapshot {
+  entries: OutboxEntry[];
+  removals: number;
+}
+
 export interface Outbox {
   /** Users whose oldest unpublished event is older than `olderThan`, oldest first. */
   usersWithBacklog(olderThan: Date, limit: number): Promise<number[]>;
   /** One user's unpublished events, in commit order. */
-  eventsOf(userId: number): Promise<OutboxEntry[]>;
-  /** Removes these events from the user's outbox; events appended meanwhile stay. */
-  removePublished(userId: number, eventIds: string[]): Promise<void>;
+  eventsOf(userId: number): Promise<OutboxSnapshot>;
+  /**
+   * Removes these events from the user's outbox (events appended meanwhile stay) and counts one
+   * removal; resolves with the count after it.
+   */
+  removePublished(userId: number, eventIds: string[]): Promise<number>;
   /** When the oldest unpublished event of any user was written; undefined when none is pending. */
   oldestPendingSince(): Promise<Date | undefined>;
 }
@@ -101,12 +115,23 @@ export interface EventPublisher {
 /** The code of the AppError a Lease rejects with when another holder keeps the key past the wait. */
 export const LEASE_TIMEOUT = 'lease-timeout';
 
+/** What a holder sees of a lease while it holds it. */
+export interface LeaseHold {
+  /**
+   * The note the previous holder left when it released the lease. Undefined when it left none, or
+   * when the lease lapsed or was taken some other way since: taking the lease erases the note.
+   */
+  readonly note: string | undefined;
+  /** Leaves a note for the next holder, written when this holder releases the lease in time. */
+  leave(note: string): void;
+}
+
 /**
  * Mutual exclusion per key across every replica, for a bounded time: a holder that outlives the
  * lease (or crashes) loses it. A caller that cannot take it within the wait gets LEASE_TIMEOUT.
  */
 export interface Lease {
-  withLease<T>(key: string, critical: () => Promise<T>): Promise<T>;
+  withLease<T>(key: string, critical: (hold: LeaseHold) => Promise<T>): Promise<T>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import {
   updateContention,
   type FieldErrors,
 } from './errors.ts';
-import type { Avatars, ProfileCommit, SettingsReader, Users } from './ports.ts';
+import type { Avatars, OutboxSnapshot, ProfileCommit, SettingsReader, Users } from './ports.ts';
 import { profileUpdatedEvent } from './profile-representation.ts';
 import {
   PROFILE_FIELDS,
@@ -36,8 +36,11 @@ export interface ProfileUseCaseDeps {
   users: Users;
   avatars: Avatars;
   settings: SettingsReader;
-  /** Called after each committed change, e.g. to publish its event at once. */
-  onCommitted?: (event: ProfileUpdatedEvent) => void;
+  /**
+   * Called after each committed change, e.g. to publish its event at once; `outbox` is the user's
+   * outbox as the commit left it, when the store reported it.
+   */
+  onCommitted?: (event: ProfileUpdatedEvent, outbox?: OutboxSnapshot) => void;
   /** Called when a change is refused because the user's outbox is full (e.g. to count it). */
   onOutboxFull?: (userId: number) => void;
   /** What a refusal for a full outbox tells the client to wait: about one relay round. */
@@ -144,7 +147,7 @@ export class ProfileUseCase {
       });
       switch (result.outcome) {
         case 'committed':
-          this.deps.onCommitted?.(event);
+          this.deps.onCommitted?.(event, result.outbox);
           return result.user;
         case 'phone-taken':
           throw fieldError('phone', PHONE_TAKEN, 'phone-taken');

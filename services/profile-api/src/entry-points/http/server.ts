@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp, type Options } from 'pino-http';
 import type { ErrorFunnel, Logger, Registry } from '@app/service-kit';
 import type { SettingsStore } from '@app/settings';
 import type { AuthUseCase } from '../../domain/auth-use-case.ts';
@@ -18,6 +17,7 @@ import { httpMetrics, metricsEndpoint } from './middlewares/metrics.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { docsRoutes } from './routes/docs-routes.ts';
 import { mediaRoutes } from './routes/media-routes.ts';
+import { requestLog, type RequestLogOptions } from './middlewares/request-log.ts';
 import { profileRoutes } from './routes/profile-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 
@@ -52,22 +52,8 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** One log line per request (probes and scrapes excepted), the same on both ports. */
-function requestLogging(logger: Logger, options: Pick<Options, 'genReqId'> = {}) {
-  return pinoHttp({
-    logger,
-    // Probes and scrapes arrive every few seconds; a line each would drown the log.
-    autoLogging: { ignore: (req) => PROBE_PATHS.has(req.url ?? '') },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-    serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: req.url,
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    ...options,
-  });
+function requestLogging(logger: Logger, options: Pick<RequestLogOptions, 'genReqId'> = {}) {
+  return requestLog(logger, { quietPaths: PROBE_PATHS, ...options });
 }
 
 export function createApp(deps: HttpDeps): Express {

@@ -31,6 +31,11 @@ export function admission({ concurrency, maxWaitMs, onShed }: AdmissionOptions):
   const slots = new Slots(concurrency);
   return async (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
+    // A free slot is taken at once: the signals and the timer below are only for waiting.
+    if (slots.tryAcquire()) {
+      res.once('close', () => slots.release());
+      return next();
+    }
     const clientGone = new AbortController();
     const onClose = () => clientGone.abort();
     res.once('close', onClose);
