@@ -31,9 +31,18 @@ export default {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/tests/**/*.test.ts'],
+      // The HA failure tests start a stack of their own and take minutes: the `ha` project below.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/ha/'],
       globalSetup: '<rootDir>/tests/support/global-setup.ts',
       globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
       slowTestThreshold: 30,
+    },
+    {
+      ...shared,
+      // docker-compose.ha.yml under faults (tests/ha): its own compose stack, no testkit containers.
+      displayName: 'ha',
+      testMatch: ['<rootDir>/tests/ha/**/*.test.ts'],
+      slowTestThreshold: 120,
     },
   ],
 };

@@ -12,6 +12,30 @@ import type { EventPublisher, OutboxEntry } from '../domain/ports.ts';
 /** Messages per produce request at most; more wait for the next one. */
 const MAX_BATCH_MESSAGES = 1_000;
 
+/**
+ * Broker answers after which kafkajs's idempotent producer never sends again: the partition leader's
+ * record of this producer id and its sequence numbers no longer matches the producer's (seen when a
+ * leader was SIGKILLed mid-request and another took over; every later send to that partition failed
+ * with OUT_OF_ORDER_SEQUENCE_NUMBER). The Java client bumps its epoch; kafkajs does not, so the
+ * producer is replaced by one with a new id.
+ */
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
+
+/** Whether an error (or one it wraps: kafkajs's retrier keeps the last as `cause`/`originalError`) is one of those. */
+export function isProducerStateLost(error: unknown): boolean {
+  let current = error as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; current && depth < 5; depth += 1) {
+    if (typeof current.type === 'string' && PRODUCER_STATE_ERRORS.has(current.type)) return true;
+    current = (current.cause ?? current.originalError) as typeof current;
+  }
+  return false;
+}
+
 interface QueuedSend {
   entries: OutboxEntry[];
   done: () => void;
@@ -36,7 +60,7 @@ interface QueuedSend {
 export class KafkaEventPublisher implements EventPublisher {
   private readonly kafka: Kafka;
   private readonly topic: string;
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly durability: TopicDurability;
   private connecting: Promise<void> | undefined;
   private readonly queue: QueuedSend[] = [];
@@ -46,12 +70,28 @@ export class KafkaEventPublisher implements EventPublisher {
     this.kafka = kafka;
     this.topic = topic;
     this.durability = durability;
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
     // Few retries: a send that cannot complete soon is left to the relay's next round.
-    this.producer = createIdempotentProducer(kafka, {
+    return createIdempotentProducer(this.kafka, {
       initialRetryTime: 200,
       retries: 4,
       maxRetryTime: 2_000,
     });
+  }
+
+  /**
+   * A new producer id for the next send. The failed batch stays in the outbox and is sent again;
+   * if its first attempt did reach the log, the topic holds it twice, which the consumers absorb
+   * (loyalty-sync skips versions it applied; the provider dedups on the event id).
+   */
+  private async replaceProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.connecting = undefined;
+    await old.disconnect().catch(() => undefined);
   }
 
   async publish(entries: OutboxEntry[]): Promise<void> {
@@ -92,6 +132,7 @@ export class KafkaEventPublisher implements EventPublisher {
         for (const send of batch) send.done();
       } catch (error) {
         endSpans(error);
+        if (isProducerStateLost(error)) await this.replaceProducer();
         for (const send of batch) send.failed(error);
       }
     }
