@@ -362,4 +362,54 @@ describe('HA stack (3 Kafka nodes, 3 profile-api behind HAProxy, 3 loyalty-sync)
     },
     600_000,
   );
+
+  step(
+    'xff',
+    'when clients reach profile-api through HAProxy, then it tells them apart by the address HAProxy saw, whatever X-Forwarded-For they send',
+    async () => {
+      const current = running();
+      const admin = new ApiClient(current.managementUrl);
+      const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      const saved = (await admin.get('/admin/settings/THROTTLING_SETTINGS', { headers: bearer })).body.value;
+      const setLogin = async (login: string) => {
+        const set = await admin.put(
+          '/admin/settings/THROTTLING_SETTINGS',
+          { value: { ...(saved as object), login } },
+          { headers: bearer },
+        );
+        expect(set.status).toBe(200);
+      };
+      // A wrong login from an address of the client's choosing each time: the throttle counts by req.ip.
+      const login = (client: string) =>
+        fetch(`${current.apiUrl}/users/login/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+          body: JSON.stringify({
+            email: `nobody.${randomUUID().slice(0, 8)}@example.com`,
+            password: 'wrong',
+          }),
+        }).then((response) => response.status);
+      await setLogin('2/min');
+      try {
+        let spoofed = 0;
+        // Replicas learn of the new rate over Redis pub/sub: attempts go on until one is refused.
+        await waitFor(
+          'a login from this machine to be throttled although each claims another address',
+          async () => (await login(`203.0.113.${++spoofed % 250}`)) === 429,
+          { timeoutMs: 30_000, intervalMs: 200 },
+        );
+        expect(await login('198.51.100.7')).toBe(429);
+        // Another client (a container on the stack's network) has a bucket of its own.
+        const [inside] = await current.containers('loyalty-sync');
+        const script =
+          "fetch('http://haproxy:8080/users/login/',{method:'POST',headers:{'content-type':'application/json'}," +
+          "body:JSON.stringify({email:'someone.else@example.com',password:'wrong'})}).then(r=>console.log(r.status))";
+        const other = await run('docker', ['exec', inside!, 'node', '-e', script], { timeoutMs: 30_000 });
+        expect({ code: other.code, status: other.stdout.trim() }).toEqual({ code: 0, status: '400' });
+      } finally {
+        await setLogin(String((saved as Record<string, unknown>).login));
+      }
+    },
+    120_000,
+  );
 });
