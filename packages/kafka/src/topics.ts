@@ -79,7 +79,8 @@ async function waitForLeaders(admin: Admin, specs: TopicSpec[], timeoutMs = 30_0
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
       ready = topics.every(
-        (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+        (topic) =>
+          topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
       );
     } catch (error) {
       if (!NOT_YET_PROPAGATED.has((error as { type?: string }).type ?? '')) throw error;

@@ -128,8 +128,8 @@ describe('profile-api configuration', () => {
     expect(readConfig(required).drainDelayMs).toBe(0);
     expect(readConfig({ ...required, DRAIN_DELAY_MS: '3000' }).drainDelayMs).toBe(3_000);
     expect(refusal({ ...required, DRAIN_DELAY_MS: '20000' })).toContain('DRAIN_DELAY_MS');
-    expect(readConfig({ ...required, DRAIN_DELAY_MS: '20000', SHUTDOWN_TIMEOUT_MS: '30000' }).drainDelayMs).toBe(
-      20_000,
-    );
+    expect(
+      readConfig({ ...required, DRAIN_DELAY_MS: '20000', SHUTDOWN_TIMEOUT_MS: '30000' }).drainDelayMs,
+    ).toBe(20_000);
   });
 });
