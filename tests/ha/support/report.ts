@@ -29,7 +29,7 @@ export interface FaultReport {
   longestGapMs: number;
   /** From the end of the fault to the first 2xx answered after it. */
   firstOkAfterMs: number | undefined;
-  /** From the end of the fault until every committed update had been applied. */
+  /** From the end of the fault until every committed update had been applied (NaN: not in time). */
   catchUpMs: number;
 }
 
@@ -104,7 +104,8 @@ export function faultReport(
   };
 }
 
-const seconds = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+const seconds = (ms: number | undefined) =>
+  ms === undefined ? '-' : Number.isNaN(ms) ? 'not in time' : `${(ms / 1000).toFixed(1)} s`;
 
 /** The reports as one Markdown table. */
 export function reportTable(reports: FaultReport[]): string {
