@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ApiClient } from '../../support/api-client.ts';
 
 export const LOYALTY = '/users/profile-with-loyalty/';
-/** A client gives up on one request after this long (HAProxy's own server timeout is 30 s). */
+/** A client gives up on one request after this long (HAProxy answers 504 after its 10 s server timeout). */
 const REQUEST_TIMEOUT_MS = 15_000;
 
 export interface StreamUser {
