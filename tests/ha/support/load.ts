@@ -16,6 +16,8 @@ export interface Outcome {
   name: string;
   /** The HTTP status; 0 when no answer came (connection error or client timeout). */
   status: number;
+  /** Without an answer: why ("timeout" after REQUEST_TIMEOUT_MS, else the error's cause code). */
+  error?: string;
   sentAt: number;
   answeredAt: number;
 }
@@ -55,17 +57,20 @@ export function startPatchStream({ users, ratePerSecond, durationMs, tag }: Stre
     const user = users[index % users.length]!;
     const name = `${tag}-${index}`;
     const sentAt = Date.now();
-    const status = await user.client
+    const answer = await user.client
       .patch(
         LOYALTY,
         { first_name: name, last_name: `L${tag}${index}` },
         { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
       )
       .then(
-        (response) => response.status,
-        () => 0,
+        (response) => ({ status: response.status, error: undefined }),
+        (error: Error & { cause?: { code?: string } }) => ({
+          status: 0,
+          error: error.name === 'TimeoutError' ? 'timeout' : (error.cause?.code ?? error.name),
+        }),
       );
-    return { user: user.id, name, status, sentAt, answeredAt: Date.now() };
+    return { user: user.id, name, ...answer, sentAt, answeredAt: Date.now() };
   };
   const done = (async () => {
     const pending: Promise<Outcome>[] = [];

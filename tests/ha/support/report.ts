@@ -15,7 +15,7 @@ export interface FaultReport {
   what: string;
   sent: number;
   ok: number;
-  /** Answers other than 2xx by status ("none": no answer at all). */
+  /** Answers other than 2xx by status, or "no answer (why)". */
   other: Record<string, number>;
   /** 2xx answers: updates committed and acknowledged to the client. */
   committed: number;
@@ -75,9 +75,9 @@ export function faultReport(
     }
   }
   const other: Record<string, number> = {};
-  for (const { status } of outcomes) {
+  for (const { status, error } of outcomes) {
     if (isOk(status)) continue;
-    const key = status === 0 ? 'none' : String(status);
+    const key = status === 0 ? `no answer (${error})` : String(status);
     other[key] = (other[key] ?? 0) + 1;
   }
   const committed = outcomes.filter((outcome) => isOk(outcome.status));
