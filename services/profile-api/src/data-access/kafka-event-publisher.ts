@@ -12,30 +12,6 @@ import type { EventPublisher, OutboxEntry } from '../domain/ports.ts';
 /** Messages per produce request at most; more wait for the next one. */
 const MAX_BATCH_MESSAGES = 1_000;
 
-/**
- * Broker answers after which kafkajs's idempotent producer never sends again: the partition leader's
- * record of this producer id and its sequence numbers no longer matches the producer's (seen when a
- * leader was SIGKILLed mid-request and another took over; every later send to that partition failed
- * with OUT_OF_ORDER_SEQUENCE_NUMBER). The Java client bumps its epoch; kafkajs does not, so the
- * producer is replaced by one with a new id.
- */
-const PRODUCER_STATE_ERRORS = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_EPOCH',
-  'INVALID_PRODUCER_ID_MAPPING',
-]);
-
-/** Whether an error (or one it wraps: kafkajs's retrier keeps the last as `cause`/`originalError`) is one of those. */
-export function isProducerStateLost(error: unknown): boolean {
-  let current = error as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined;
-  for (let depth = 0; current && depth < 5; depth += 1) {
-    if (typeof current.type === 'string' && PRODUCER_STATE_ERRORS.has(current.type)) return true;
-    current = (current.cause ?? current.originalError) as typeof current;
-  }
-  return false;
-}
-
 interface QueuedSend {
   entries: OutboxEntry[];
   done: () => void;
@@ -83,7 +59,9 @@ export class KafkaEventPublisher implements EventPublisher {
   }
 
   /**
-   * A new producer id for the next send. The failed batch stays in the outbox and is sent again;
+   * A new producer id for the next send. A failed send can leave kafkajs's idempotent producer unable
+   * to send again (OUT_OF_ORDER_SEQUENCE_NUMBER on every later send, seen after a leader was
+   * SIGKILLed; the Java client bumps its epoch, kafkajs does not). The failed batch stays in the outbox and is sent again;
    * if its first attempt did reach the log, the topic holds it twice, which the consumers absorb
    * (loyalty-sync skips versions it applied; the provider dedups on the event id).
    */
@@ -132,7 +110,13 @@ export class KafkaEventPublisher implements EventPublisher {
         for (const send of batch) send.done();
       } catch (error) {
         endSpans(error);
-        if (isProducerStateLost(error)) await this.replaceProducer();
+        // Every failure, not only the producer-state errors: after a send that failed part-way
+        // (a leader SIGKILLed), kafkajs's sequence numbers can make the broker take the next,
+        // different batch for a duplicate of what it already has and drop it while answering
+        // success. Seen in the HA fault tests as committed versions that never reached the
+        // provider. The failed batch is sent again by the relay anyway, so a new producer id
+        // loses no deduplication that mattered.
+        await this.replaceProducer();
         for (const send of batch) send.failed(error);
       }
     }
