@@ -110,12 +110,9 @@ export class KafkaEventPublisher implements EventPublisher {
         for (const send of batch) send.done();
       } catch (error) {
         endSpans(error);
-        // Every failure, not only the producer-state errors: after a send that failed part-way
-        // (a leader SIGKILLed), kafkajs's sequence numbers can make the broker take the next,
-        // different batch for a duplicate of what it already has and drop it while answering
-        // success. Seen in the HA fault tests as committed versions that never reached the
-        // provider. The failed batch is sent again by the relay anyway, so a new producer id
-        // loses no deduplication that mattered.
+        // Every failure, not only OUT_OF_ORDER_SEQUENCE_NUMBER: after a send that failed part-way
+        // (a leader SIGKILLed) kafkajs's sequence numbers are not to be trusted, and the failed batch
+        // is sent again by the relay anyway, so a new producer id loses no deduplication that mattered.
         await this.replaceProducer();
         for (const send of batch) send.failed(error);
       }
