@@ -31,8 +31,8 @@ export default {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/tests/**/*.test.ts'],
-      // Minutes of wall time on the whole compose stack: its own project, run on purpose.
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/rebalance/'],
+      // Minutes of wall time on a compose stack of their own: projects of their own, run on purpose.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/rebalance/', '<rootDir>/tests/ha/'],
       globalSetup: '<rootDir>/tests/support/global-setup.ts',
       globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
       slowTestThreshold: 30,
@@ -43,6 +43,13 @@ export default {
       ...shared,
       displayName: 'rebalance',
       testMatch: ['<rootDir>/tests/rebalance/**/*.test.ts'],
+    },
+    {
+      ...shared,
+      // docker-compose.ha.yml under faults (tests/ha): its own compose stack, no testkit containers.
+      displayName: 'ha',
+      testMatch: ['<rootDir>/tests/ha/**/*.test.ts'],
+      slowTestThreshold: 120,
     },
   ],
 };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds local stand-ins for the stack's images without any container registry, and writes
 # <repo>/.env.images (MONGO_IMAGE, REDIS_IMAGE, KAFKA_IMAGE, NODE_IMAGE, ZIPKIN_IMAGE,
-# VICTORIAMETRICS_IMAGE) naming them.
+# VICTORIAMETRICS_IMAGE, HAPROXY_IMAGE) naming them.
 #
 #   infra/images/build.sh                        build what changed, write .env.images
 #   USE_OFFICIAL_IMAGES=1 infra/images/build.sh  build nothing, name the official images instead
@@ -32,14 +32,16 @@ export SECANTUS_VERSION=0.5.3-beta.196
 export ZIPKIN_VERSION=3.6.1
 # Later versions need a newer Go than the machine's 1.26.
 export VICTORIAMETRICS_VERSION=v1.151.0
+# The HA variant's balancer: Debian's package here (bookworm: 2.6 LTS); the official image otherwise.
+export HAPROXY_OFFICIAL_VERSION=3.2
 
 started=$SECONDS
 export PATH=$PATH:$HOME/.cargo/bin:/usr/sbin:/sbin # cargo, debootstrap, chroot
 
-# write_env MONGO REDIS KAFKA NODE ZIPKIN VICTORIAMETRICS: rewrite .env.images only when its content changes.
+# write_env MONGO REDIS KAFKA NODE ZIPKIN VICTORIAMETRICS HAPROXY: rewrite .env.images only when its content changes.
 write_env() {
   local content
-  content=$(printf 'MONGO_IMAGE=%s\nREDIS_IMAGE=%s\nKAFKA_IMAGE=%s\nNODE_IMAGE=%s\nZIPKIN_IMAGE=%s\nVICTORIAMETRICS_IMAGE=%s' "$@")
+  content=$(printf 'MONGO_IMAGE=%s\nREDIS_IMAGE=%s\nKAFKA_IMAGE=%s\nNODE_IMAGE=%s\nZIPKIN_IMAGE=%s\nVICTORIAMETRICS_IMAGE=%s\nHAPROXY_IMAGE=%s' "$@")
   if [ ! -f "$env_file" ] || [ "$(cat "$env_file")" != "$content" ]; then
     printf '%s\n' "$content" > "$env_file.tmp" && mv "$env_file.tmp" "$env_file"
   fi
@@ -48,7 +50,8 @@ write_env() {
 if [ "${USE_OFFICIAL_IMAGES:-0}" = 1 ]; then
   # Docker pulls these on first use on a machine that has a registry; nothing is pulled here.
   write_env mongo:8 redis:7-alpine "apache/kafka:$KAFKA_VERSION" node:24-bookworm-slim \
-    "openzipkin/zipkin:$ZIPKIN_VERSION" "victoriametrics/victoria-metrics:$VICTORIAMETRICS_VERSION"
+    "openzipkin/zipkin:$ZIPKIN_VERSION" "victoriametrics/victoria-metrics:$VICTORIAMETRICS_VERSION" \
+    "haproxy:$HAPROXY_OFFICIAL_VERSION"
   echo "official images named in $env_file (nothing built) - total $((SECONDS - started)) s"
   exit 0
 fi
@@ -58,7 +61,7 @@ mkdir -p "$cache/logs"
 exec 9>"$cache/.lock"
 flock 9 # two concurrent runs would share the cache folders
 
-images=(base node redis kafka mongo zipkin victoriametrics) # build order: base first, the others are FROM it
+images=(base node redis kafka mongo zipkin victoriametrics haproxy) # build order: base first, the others are FROM it
 declare -A tag=(
   [base]=$prefix/base:$DEBIAN_SUITE
   [node]=$prefix/node:24
@@ -67,6 +70,7 @@ declare -A tag=(
   [mongo]=$prefix/mongo:secantus-$SECANTUS_VERSION
   [zipkin]=$prefix/zipkin:$ZIPKIN_VERSION
   [victoriametrics]=$prefix/victoria-metrics:$VICTORIAMETRICS_VERSION
+  [haproxy]=$prefix/haproxy:$DEBIAN_SUITE
 )
 # Versions each image depends on; also passed as build args of the same name.
 declare -A uses=(
@@ -77,6 +81,7 @@ declare -A uses=(
   [mongo]="SECANTUS_VERSION"
   [zipkin]="ZIPKIN_VERSION"
   [victoriametrics]="VICTORIAMETRICS_VERSION"
+  [haproxy]=""
 )
 # Files whose change means re-running prepare.sh (others, e.g. a Dockerfile, only rebuild the image).
 declare -A prepare_inputs=([base]="." [node]="prepare.sh" [kafka]="prepare.sh pom.xml" [mongo]="prepare.sh"
@@ -175,5 +180,6 @@ for name in "${todo[@]}"; do
   printf '%-15s %-40s built in %d s\n' "$name" "${tag[$name]}" $((SECONDS - t))
 done
 
-write_env "${tag[mongo]}" "${tag[redis]}" "${tag[kafka]}" "${tag[node]}" "${tag[zipkin]}" "${tag[victoriametrics]}"
+write_env "${tag[mongo]}" "${tag[redis]}" "${tag[kafka]}" "${tag[node]}" "${tag[zipkin]}" "${tag[victoriametrics]}" \
+  "${tag[haproxy]}"
 echo "wrote $env_file - total $((SECONDS - started)) s"

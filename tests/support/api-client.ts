@@ -12,6 +12,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Leave out the X-CSRFToken header even when a token is known. */
   withoutCsrf?: boolean;
+  /** Aborts the request, e.g. AbortSignal.timeout(ms) for a bounded wait under failure tests. */
+  signal?: AbortSignal;
 }
 
 /** A browser-like client: keeps the cookies the API sets and echoes the CSRF token on unsafe calls. */
@@ -59,7 +61,13 @@ export class ApiClient {
       body = JSON.stringify(json);
       headers['content-type'] = 'application/json';
     }
-    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body, redirect: 'manual' });
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body,
+      redirect: 'manual',
+      signal: options.signal,
+    });
     for (const setCookie of response.headers.getSetCookie()) {
       const [pair = ''] = setCookie.split(';');
       const name = pair.slice(0, pair.indexOf('='));

@@ -7,6 +7,15 @@ import { freePort } from '@app/testkit';
 
 const ROOT = path.join(__dirname, '../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
+/** The host ports every variant publishes, each given a free port. */
+const PORT_VARIABLES = [
+  'HOST_API_PORT',
+  'HOST_MANAGEMENT_PORT',
+  'HOST_PROVIDER_SIM_PORT',
+  'HOST_KAFKA_PORT',
+  'HOST_ZIPKIN_PORT',
+  'HOST_VICTORIAMETRICS_PORT',
+] as const;
 const IMAGE_VARIABLES = [
   'MONGO_IMAGE',
   'REDIS_IMAGE',
@@ -14,6 +23,7 @@ const IMAGE_VARIABLES = [
   'NODE_IMAGE',
   'ZIPKIN_IMAGE',
   'VICTORIAMETRICS_IMAGE',
+  'HAPROXY_IMAGE',
 ] as const;
 
 export interface CommandResult {
@@ -89,7 +99,9 @@ export interface ComposeStack {
   victoriaMetricsUrl: string;
   /** Kafka's HOST listener, as it advertises itself to clients on this machine. */
   kafkaBrokers: string;
-  /** Runs `docker compose -p <project> -f docker-compose.yml <args>` with the stack's environment. */
+  /** Every host port given to the stack, by its variable (HOST_API_PORT, ..., and extraPorts). */
+  ports: Record<string, number>;
+  /** Runs `docker compose -p <project> -f docker-compose.yml [-f <extra files>] <args>` with the stack's environment. */
   compose(args: string[], timeoutMs?: number): Promise<CommandResult>;
   /** Like compose(), but throws with the command's output when it fails. */
   composeOrThrow(args: string[], timeoutMs?: number): Promise<string>;
@@ -115,10 +127,14 @@ export interface ComposeStackOptions {
   upTimeoutMs?: number;
   /** Budget of the health wait alone (`--wait-timeout`). */
   waitTimeoutSeconds?: number;
+  /** Compose files layered on docker-compose.yml, relative to the repository (e.g. docker-compose.ha.yml). */
+  files?: string[];
+  /** More host-port variables those files publish (e.g. HOST_KAFKA_1_PORT), each given a free port. */
+  extraPorts?: string[];
 }
 
 /**
- * docker-compose.yml as a project of its own on free host ports, so it never touches a developer's
+ * docker-compose.yml (with `files` layered on it, e.g. the HA variant) as a project of its own on free host ports, so it never touches a developer's
  * `profile-platform` project on 8080/8090/9092; up() starts it as scripts/up.sh does. Nothing runs
  * until up(): the handle exists first, so whoever holds it can always take the stack down.
  */
@@ -126,25 +142,27 @@ export async function createComposeStack({
   projectPrefix = 'profile-e2e',
   upTimeoutMs = 540_000,
   waitTimeoutSeconds = 300,
+  files = [],
+  extraPorts = [],
 }: ComposeStackOptions = {}): Promise<ComposeStack> {
   const projectName = `${projectPrefix}-${randomUUID().slice(0, 8)}`;
-  const [apiPort, managementPort, providerPort, kafkaPort, zipkinPort, victoriaMetricsPort] =
-    await distinctFreePorts(6);
+  const variables = [...PORT_VARIABLES, ...extraPorts];
+  const free = await distinctFreePorts(variables.length);
+  const ports = Object.fromEntries(variables.map((name, index) => [name, free[index]!]));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...imageEnvironment(),
-    HOST_API_PORT: String(apiPort),
-    HOST_MANAGEMENT_PORT: String(managementPort),
-    HOST_PROVIDER_SIM_PORT: String(providerPort),
-    HOST_KAFKA_PORT: String(kafkaPort),
-    HOST_ZIPKIN_PORT: String(zipkinPort),
-    HOST_VICTORIAMETRICS_PORT: String(victoriaMetricsPort),
+    ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
   };
+  const fileArgs = [COMPOSE_FILE, ...files.map((file) => path.join(ROOT, file))].flatMap((file) => [
+    '-f',
+    file,
+  ]);
   // The flags below name the project and file; a developer's COMPOSE_* settings must not add to them.
   for (const name of Object.keys(env)) if (name.startsWith('COMPOSE_')) delete env[name];
 
   const compose = (args: string[], timeoutMs = 120_000) =>
-    run('docker', ['compose', '-p', projectName, '-f', COMPOSE_FILE, ...args], { env, timeoutMs });
+    run('docker', ['compose', '-p', projectName, ...fileArgs, ...args], { env, timeoutMs });
   const composeOrThrow = async (args: string[], timeoutMs?: number) => {
     const result = await compose(args, timeoutMs);
     if (result.code !== 0) {
@@ -156,12 +174,13 @@ export async function createComposeStack({
   let downed = false;
   const stack: ComposeStack = {
     projectName,
-    apiUrl: `http://127.0.0.1:${apiPort}`,
-    managementUrl: `http://127.0.0.1:${managementPort}`,
-    providerUrl: `http://127.0.0.1:${providerPort}`,
-    zipkinUrl: `http://127.0.0.1:${zipkinPort}`,
-    victoriaMetricsUrl: `http://127.0.0.1:${victoriaMetricsPort}`,
-    kafkaBrokers: `localhost:${kafkaPort}`,
+    ports,
+    apiUrl: `http://127.0.0.1:${ports.HOST_API_PORT}`,
+    managementUrl: `http://127.0.0.1:${ports.HOST_MANAGEMENT_PORT}`,
+    providerUrl: `http://127.0.0.1:${ports.HOST_PROVIDER_SIM_PORT}`,
+    zipkinUrl: `http://127.0.0.1:${ports.HOST_ZIPKIN_PORT}`,
+    victoriaMetricsUrl: `http://127.0.0.1:${ports.HOST_VICTORIAMETRICS_PORT}`,
+    kafkaBrokers: `localhost:${ports.HOST_KAFKA_PORT}`,
     up: (extraArgs = []) =>
       compose(
         ['up', '--detach', '--build', '--wait', '--wait-timeout', String(waitTimeoutSeconds), ...extraArgs],

@@ -36,7 +36,9 @@ export async function ensureTopics(
     if (missing.length > 0) {
       await admin
         .createTopics({
-          waitForLeaders: true,
+          // Waited for below: kafkajs's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a
+          // broker of a multi-node cluster answers until the new topic's metadata reaches it.
+          waitForLeaders: false,
           topics: missing.map((spec) => ({
             topic: spec.topic,
             numPartitions: spec.numPartitions,
@@ -66,15 +68,28 @@ export async function ensureTopics(
   }
 }
 
+/** Answers of a broker that has not yet learnt of a topic just created, or of its leaders. */
+const NOT_YET_PROPAGATED = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
 async function waitForLeaders(admin: Admin, specs: TopicSpec[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
-    const ready = topics.every(
-      (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
-    );
+    let ready = false;
+    let last: unknown;
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
+      ready = topics.every(
+        (topic) =>
+          topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+      );
+    } catch (error) {
+      if (!NOT_YET_PROPAGATED.has((error as { type?: string }).type ?? '')) throw error;
+      last = error;
+    }
     if (ready) return;
-    if (Date.now() > deadline) throw new Error(`topics without leaders after ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      throw new Error(`topics without leaders after ${timeoutMs} ms`, { cause: last });
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -38,6 +38,8 @@ export interface ProfileApiConfig {
    */
   trustProxy: boolean | number | string[];
   admission: { concurrency: number; maxWaitMs: number };
+  /** How long /readyz answers 503 after SIGTERM before the server stops accepting connections. */
+  drainDelayMs: number;
   shutdownTimeoutMs: number;
   logLevel: string;
 }
@@ -102,6 +104,7 @@ interface RawEnv {
   TRUST_PROXY: boolean | number | string[];
   WRITE_CONCURRENCY: number;
   WRITE_QUEUE_MAX_WAIT_MS: number;
+  DRAIN_DELAY_MS: number;
   SHUTDOWN_TIMEOUT_MS: number;
   LOG_LEVEL: string;
 }
@@ -187,6 +190,17 @@ const schema = Joi.object<RawEnv>({
     .max(60_000)
     .default(2_000)
     .description('Longest a state-changing request waits for its turn before a 503 with Retry-After'),
+  // Behind a load balancer: longer than its health checks take to mark the replica down (HAProxy in
+  // docker-compose.ha.yml: 2 failed checks 1 s apart), so it stops routing here before we stop listening.
+  DRAIN_DELAY_MS: Joi.number()
+    .integer()
+    .min(0)
+    .max(60_000)
+    .less(Joi.ref('SHUTDOWN_TIMEOUT_MS'))
+    .default(0)
+    .description(
+      'On shutdown, how long /readyz answers 503 while requests are still served, before the server stops accepting',
+    ),
   SHUTDOWN_TIMEOUT_MS: Joi.number()
     .integer()
     .min(1_000)
@@ -239,6 +253,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
     smsTimeoutMs: value.SMS_TIMEOUT_MS,
     trustProxy: value.TRUST_PROXY,
     admission: { concurrency: value.WRITE_CONCURRENCY, maxWaitMs: value.WRITE_QUEUE_MAX_WAIT_MS },
+    drainDelayMs: value.DRAIN_DELAY_MS,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     logLevel: value.LOG_LEVEL,
   };

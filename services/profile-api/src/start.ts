@@ -152,6 +152,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     onLoginLocked: abuse.loginLocked,
   });
 
+  let draining = false;
   const app = createApp({
     metrics,
     logger,
@@ -172,6 +173,8 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     checkReady: async () => ({
       mongo: mongo.readyState === 1,
       redis: redis.status === 'ready',
+      // False from the moment shutdown begins: a load balancer takes the replica out of rotation.
+      serving: !draining,
     }),
   });
   const web = await startWebServer(app, config.port, config.host);
@@ -198,6 +201,12 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     stop: () =>
       withTimeout(
         (async () => {
+          draining = true;
+          if (config.drainDelayMs > 0) {
+            logger.info({ drain_delay_ms: config.drainDelayMs }, 'draining: /readyz answers 503');
+            // Requests keep being served meanwhile: the balancer's checks, not our listener, take us out.
+            await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+          }
           await Promise.all([stopWebServer(web), management && stopWebServer(management)]);
           await relay.stop();
           await publisher.disconnect().catch(() => undefined);

@@ -124,4 +124,12 @@ describe('profile-api configuration', () => {
       );
     },
   );
+  test('when DRAIN_DELAY_MS is unset, then shutdown does not wait; when it is not below SHUTDOWN_TIMEOUT_MS, then it is refused', () => {
+    expect(readConfig(required).drainDelayMs).toBe(0);
+    expect(readConfig({ ...required, DRAIN_DELAY_MS: '3000' }).drainDelayMs).toBe(3_000);
+    expect(refusal({ ...required, DRAIN_DELAY_MS: '20000' })).toContain('DRAIN_DELAY_MS');
+    expect(
+      readConfig({ ...required, DRAIN_DELAY_MS: '20000', SHUTDOWN_TIMEOUT_MS: '30000' }).drainDelayMs,
+    ).toBe(20_000);
+  });
 });

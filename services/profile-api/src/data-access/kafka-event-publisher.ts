@@ -36,7 +36,7 @@ interface QueuedSend {
 export class KafkaEventPublisher implements EventPublisher {
   private readonly kafka: Kafka;
   private readonly topic: string;
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly durability: TopicDurability;
   private connecting: Promise<void> | undefined;
   private readonly queue: QueuedSend[] = [];
@@ -46,12 +46,30 @@ export class KafkaEventPublisher implements EventPublisher {
     this.kafka = kafka;
     this.topic = topic;
     this.durability = durability;
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
     // Few retries: a send that cannot complete soon is left to the relay's next round.
-    this.producer = createIdempotentProducer(kafka, {
+    return createIdempotentProducer(this.kafka, {
       initialRetryTime: 200,
       retries: 4,
       maxRetryTime: 2_000,
     });
+  }
+
+  /**
+   * A new producer id for the next send. A failed send can leave kafkajs's idempotent producer unable
+   * to send again (OUT_OF_ORDER_SEQUENCE_NUMBER on every later send, seen after a leader was
+   * SIGKILLed; the Java client bumps its epoch, kafkajs does not). The failed batch stays in the outbox and is sent again;
+   * if its first attempt did reach the log, the topic holds it twice, which the consumers absorb
+   * (loyalty-sync skips versions it applied; the provider dedups on the event id).
+   */
+  private async replaceProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.connecting = undefined;
+    await old.disconnect().catch(() => undefined);
   }
 
   async publish(entries: OutboxEntry[]): Promise<void> {
@@ -92,6 +110,10 @@ export class KafkaEventPublisher implements EventPublisher {
         for (const send of batch) send.done();
       } catch (error) {
         endSpans(error);
+        // Every failure, not only OUT_OF_ORDER_SEQUENCE_NUMBER: after a send that failed part-way
+        // (a leader SIGKILLed) kafkajs's sequence numbers are not to be trusted, and the failed batch
+        // is sent again by the relay anyway, so a new producer id loses no deduplication that mattered.
+        await this.replaceProducer();
         for (const send of batch) send.failed(error);
       }
     }
