@@ -27,7 +27,7 @@ export async function ensureTopics(
   kafka: Kafka,
   specs: TopicSpec[],
   durability: TopicDurability = DEV_TOPIC_DURABILITY,
-): Promise<void> {
+): Promise<Map<string, number>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -62,7 +62,7 @@ export async function ensureTopics(
           );
         });
     }
-    await waitForLeaders(admin, specs);
+    return await waitForLeaders(admin, specs);
   } finally {
     await admin.disconnect();
   }
@@ -71,22 +71,28 @@ export async function ensureTopics(
 /** Answers of a broker that has not yet learnt of a topic just created, or of its leaders. */
 const NOT_YET_PROPAGATED = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
-async function waitForLeaders(admin: Admin, specs: TopicSpec[], timeoutMs = 30_000): Promise<void> {
+/** Waits until every partition of the topics has a leader; answers each topic's partition count. */
+async function waitForLeaders(
+  admin: Admin,
+  specs: TopicSpec[],
+  timeoutMs = 30_000,
+): Promise<Map<string, number>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    let ready = false;
+    let ready: Map<string, number> | undefined;
     let last: unknown;
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
-      ready = topics.every(
+      const led = topics.every(
         (topic) =>
           topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
       );
+      if (led) ready = new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
     } catch (error) {
       if (!NOT_YET_PROPAGATED.has((error as { type?: string }).type ?? '')) throw error;
       last = error;
     }
-    if (ready) return;
+    if (ready) return ready;
     if (Date.now() > deadline) {
       throw new Error(`topics without leaders after ${timeoutMs} ms`, { cause: last });
     }

@@ -1,4 +1,4 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { EVENT_HEADERS, PROFILE_EVENTS_PARTITIONS } from '@app/events';
 import {
   DEV_TOPIC_DURABILITY,
@@ -18,6 +18,12 @@ interface QueuedSend {
   failed: (error: unknown) => void;
 }
 
+interface PartitionSend {
+  partition: number;
+  sends: QueuedSend[];
+  entries: OutboxEntry[];
+}
+
 /**
  * Publishes ProfileUpdated events keyed by user id, so one user's events share a partition and
  * keep their order. Connects lazily and reconnects after a failure: profile-api keeps serving
@@ -27,6 +33,14 @@ interface QueuedSend {
  * the events of every publish that arrives while one is in flight go out together in the next
  * request (each caller still learns whether its own events were acknowledged). Under load that
  * is one produce request per round trip instead of one per update.
+ *
+ * Each kafkajs `send` holds the records of ONE partition (the batch is split by the producer's own
+ * partitioner, and the parts go out in parallel). kafkajs 2.2.4 tracks a send's progress per broker:
+ * when a leader dies mid-send and its partition moves to a broker that already acknowledged its own
+ * part of the same send, the retry skips that partition and the send still resolves, so its records
+ * were never written but looked published (the HA leader-kill test lost 3-5 updates a run that way).
+ * A one-partition send has one leader at a time, so a retry always goes to the new leader. Callers
+ * never span partitions: a publish is one user's events, keyed by the user id.
  *
  * Tracing: a request carries events of several commits, so each record gets a producer span of its
  * own, child of the trace context its commit stored in the outbox (see @app/telemetry's
@@ -41,6 +55,9 @@ export class KafkaEventPublisher implements EventPublisher {
   private connecting: Promise<void> | undefined;
   private readonly queue: QueuedSend[] = [];
   private sending = false;
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  /** The topic's partitions as its metadata said at connect (what the partitioner hashes over). */
+  private partitionMetadata: PartitionMetadata[] = [];
 
   constructor(kafka: Kafka, topic: string, durability: TopicDurability = DEV_TOPIC_DURABILITY) {
     this.kafka = kafka;
@@ -93,31 +110,55 @@ export class KafkaEventPublisher implements EventPublisher {
         batch.push(next);
         size += next.entries.length;
       }
-      const entries = batch.flatMap((send) => send.entries);
-      const messages = entries.map(toMessage);
-      const endSpans = startProducerSpans(
-        this.topic,
-        entries.map((entry, index) => ({
-          headers: messages[index]!.headers as Record<string, string>,
-          trace: entry.trace,
-          key: String(entry.event.user_id),
-        })),
-      );
-      try {
-        // The spans above are the records' own; kafkajs's would give every record one parent.
-        await withoutTracing(() => this.producer.send({ topic: this.topic, acks: -1, messages }));
-        endSpans();
-        for (const send of batch) send.done();
-      } catch (error) {
-        endSpans(error);
-        // Every failure, not only OUT_OF_ORDER_SEQUENCE_NUMBER: after a send that failed part-way
-        // (a leader SIGKILLed) kafkajs's sequence numbers are not to be trusted, and the failed batch
-        // is sent again by the relay anyway, so a new producer id loses no deduplication that mattered.
-        await this.replaceProducer();
-        for (const send of batch) send.failed(error);
-      }
+      const outcomes = await Promise.all(this.byPartition(batch).map((part) => this.sendPartition(part)));
+      // After a send that failed part-way (a leader SIGKILLed) kafkajs's sequence numbers are not to
+      // be trusted: the next send gets a new producer id. The failed events are still in the outbox
+      // and sent again by the relay, so no deduplication that mattered is lost.
+      if (outcomes.includes(false)) await this.replaceProducer();
     }
     this.sending = false;
+  }
+
+  /** The batch's sends grouped by the partition of their records (a send's events share a key). */
+  private byPartition(batch: QueuedSend[]): PartitionSend[] {
+    const parts = new Map<number, PartitionSend>();
+    for (const send of batch) {
+      const key = String(send.entries[0]?.event.user_id ?? '');
+      const partition = this.partitioner({
+        topic: this.topic,
+        partitionMetadata: this.partitionMetadata,
+        message: { key, value: null },
+      });
+      const part = parts.get(partition) ?? { partition, sends: [], entries: [] };
+      part.sends.push(send);
+      part.entries.push(...send.entries);
+      parts.set(partition, part);
+    }
+    return [...parts.values()];
+  }
+
+  /** Sends one partition's records; tells their callers; false when the send failed. */
+  private async sendPartition({ partition, sends, entries }: PartitionSend): Promise<boolean> {
+    const messages = entries.map((entry) => ({ ...toMessage(entry), partition }));
+    const endSpans = startProducerSpans(
+      this.topic,
+      entries.map((entry, index) => ({
+        headers: messages[index]!.headers as Record<string, string>,
+        trace: entry.trace,
+        key: String(entry.event.user_id),
+      })),
+    );
+    try {
+      // The spans above are the records' own; kafkajs's would give every record one parent.
+      await withoutTracing(() => this.producer.send({ topic: this.topic, acks: -1, messages }));
+      endSpans();
+      for (const send of sends) send.done();
+      return true;
+    } catch (error) {
+      endSpans(error);
+      for (const send of sends) send.failed(error);
+      return false;
+    }
   }
 
   async disconnect(): Promise<void> {
@@ -126,11 +167,19 @@ export class KafkaEventPublisher implements EventPublisher {
 
   connect(): Promise<void> {
     this.connecting ??= (async () => {
-      await ensureTopics(
+      const partitions = await ensureTopics(
         this.kafka,
         [{ topic: this.topic, numPartitions: PROFILE_EVENTS_PARTITIONS }],
         this.durability,
       );
+      const count = partitions.get(this.topic) ?? PROFILE_EVENTS_PARTITIONS;
+      this.partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
+        partitionErrorCode: 0,
+        partitionId,
+        leader: 0,
+        replicas: [],
+        isr: [],
+      }));
       await this.producer.connect();
     })().catch((error: unknown) => {
       this.connecting = undefined;
