@@ -59,6 +59,8 @@ stage lint pnpm run --silent lint
 stage typecheck pnpm run --silent typecheck
 test_stage unit run_jest unit
 test_stage integration run_jest integration --runInBand
+# The HA variant under faults (tests/ha): a compose stack of its own, about 5 minutes.
+test_stage ha run_jest ha --runInBand
 # schemathesis against the served /openapi.json; writes a jest-like fuzz.json (one check per operation and run)
 test_stage fuzz env FUZZ_REPORT="$results/fuzz.json" bash scripts/fuzz.sh
 
@@ -67,7 +69,7 @@ printf '  %s\n' "${timings[@]}"
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
-  for (const f of ["unit", "integration", "fuzz"]) {
+  for (const f of ["unit", "integration", "ha", "fuzz"]) {
     const file = `${process.argv[1]}/${f}.json`;
     if (!fs.existsSync(file)) { console.log(`${f}: no report`); failed += 1; continue; }
     const r = JSON.parse(fs.readFileSync(file)); passed += r.numPassedTests; failed += r.numFailedTests;
