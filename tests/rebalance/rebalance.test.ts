@@ -28,7 +28,7 @@ const env = process.env;
 // slow API on a busy machine still gets near RATE.
 const USERS = Number(env.REBALANCE_USERS ?? 400);
 const RATE = Number(env.REBALANCE_RATE ?? 75);
-/** Load before, between and after the two scalings. */
+/** Load before, between and after the two scalings: this long at RATE, counted in deliveries. */
 const STEADY_MS = Number(env.REBALANCE_STEADY_S ?? 20) * 1000;
 /** What a rebalance may stop deliveries for; the figure the suite exists to keep small. */
 const MAX_GAP_MS = Number(env.REBALANCE_MAX_GAP_MS ?? 5_000);
@@ -172,9 +172,21 @@ describe('loyalty-sync scaled 3 → 6 → 3 under steady loyalty updates (docker
     windows.push({ name, from, to: rebalance.stableAt });
   }
 
+  /** Applied updates so far, by provider-sim's count. */
+  async function appliedCount(): Promise<number> {
+    const stats = (await (await fetch(`${running().providerUrl}/stats`)).json()) as SimulatorStats;
+    return stats.applied;
+  }
+
+  /** A window of steady load: as many deliveries as STEADY_MS carries at RATE, waited for as such. */
   async function steady(name: string): Promise<void> {
     const from = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, STEADY_MS));
+    const start = await appliedCount();
+    const wanted = Math.ceil((STEADY_MS / 1000) * RATE);
+    await waitFor(`${wanted} deliveries in "${name}"`, async () => (await appliedCount()) - start >= wanted, {
+      timeoutMs: 3 * STEADY_MS,
+      intervalMs: 200,
+    });
     windows.push({ name, from, to: Date.now() });
   }
 
