@@ -1,4 +1,4 @@
-import { intFrom, LOG_LEVELS, namesFrom, stringMapFrom } from '../shared/env.ts';
+import { intFrom, LOG_LEVELS, namesFrom, stringMapFrom, variantsFrom } from '../shared/env.ts';
 
 /** The knobs of the HTTP benchmark, all from the environment, each bounded so a run always ends. */
 export interface BenchConfig {
@@ -64,7 +64,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
   const scenarios = namesFrom(env, 'BENCH_SCENARIOS', SCENARIOS, 'scenario');
   const apiLogLevel = env.BENCH_API_LOG_LEVEL || 'warn';
   if (!LOG_LEVELS.includes(apiLogLevel)) throw new Error(`BENCH_API_LOG_LEVEL must be one of ${LOG_LEVELS}`);
-  const apiVariants = variantsFrom(env, 'BENCH_API_VARIANTS');
+  const apiVariants = variantsFrom(env, 'BENCH_API_VARIANTS', { api: {} });
   // Load time, plus generous room for containers, seeding and the pauses between runs.
   const loadS =
     scenarios.length *
@@ -89,28 +89,4 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     apiVariants,
     timeoutS,
   };
-}
-
-/** BENCH_API_VARIANTS: `{"off":{},"traced":{"OTEL_TRACES_EXPORTER":"zipkin"}}`; `{ api: {} }` when unset. */
-function variantsFrom(env: NodeJS.ProcessEnv, name: string): Record<string, Record<string, string>> {
-  const raw = env[name];
-  if (!raw) return { api: {} };
-  const problem = `${name} must be a JSON object of variant name → JSON object of strings, e.g. {"off":{},"on":{"OTEL_TRACES_EXPORTER":"console"}}`;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new Error(problem);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(problem);
-  const entries = Object.entries(parsed as Record<string, unknown>);
-  if (
-    entries.length === 0 ||
-    entries.some(([variant]) => !/^[\w%.+-]{1,16}$/.test(variant) || variant === 'floor')
-  ) {
-    throw new Error(`${problem}; names: 1-16 of [A-Za-z0-9_%.+-], not "floor"`);
-  }
-  return Object.fromEntries(
-    entries.map(([variant, value]) => [variant, stringMapFrom({ [name]: JSON.stringify(value) }, name)]),
-  );
 }

@@ -1,4 +1,4 @@
-import { intFrom, LOG_LEVELS, namesFrom, stringMapFrom } from '../shared/env.ts';
+import { intFrom, LOG_LEVELS, namesFrom, stringMapFrom, variantsFrom } from '../shared/env.ts';
 
 /** The knobs of the pipeline benchmark, all from the environment, each bounded so a run always ends. */
 export interface WorkerRunSpec {
@@ -42,11 +42,12 @@ export interface PipelineBenchConfig {
   /** More environment for every worker (BENCH_WORKER_ENV, a JSON object), e.g. a variant's switches. */
   workerEnv: Record<string, string>;
   /**
-   * OTEL_* environment for every process of the run (BENCH_TRACE_ENV, a JSON object of strings), each
-   * with its own OTEL_SERVICE_NAME: all of them run with the images' telemetry preload, which traces
-   * only when these name an exporter.
+   * The end-to-end run once per entry, in order, each on fresh databases, topic and group: name →
+   * OTEL_* environment for its processes, each with its own OTEL_SERVICE_NAME (they run with the
+   * images' telemetry preload, which traces only when these name an exporter). BENCH_TRACE_VARIANTS
+   * (e.g. off / 10% / 100%, compared in one table), else one entry from BENCH_TRACE_ENV ({} when unset).
    */
-  traceEnv: Record<string, string>;
+  traceVariants: Record<string, Record<string, string>>;
   /** Workers run under --cpu-prof; a summary of each profile is printed. */
   profile: boolean;
   /** Upper bound on the whole run; past it everything is stopped and the run fails. */
@@ -92,8 +93,16 @@ export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): Pipeli
     throw new Error(`BENCH_WORKER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
   const workerEnv = stringMapFrom(env, 'BENCH_WORKER_ENV');
+  if (env.BENCH_TRACE_VARIANTS && env.BENCH_TRACE_ENV) {
+    throw new Error('BENCH_TRACE_VARIANTS and BENCH_TRACE_ENV: set one of them, not both');
+  }
+  const traceVariants = variantsFrom(env, 'BENCH_TRACE_VARIANTS', {
+    e2e: stringMapFrom(env, 'BENCH_TRACE_ENV'),
+  });
   // Each phase's load, plus generous room for containers, seeding, process starts and draining.
-  const e2eS = phases.includes('e2e') ? e2eWarmupSeconds + e2eSeconds + e2eDrainSeconds + 180 : 0;
+  const e2eS = phases.includes('e2e')
+    ? Object.keys(traceVariants).length * (e2eWarmupSeconds + e2eSeconds + e2eDrainSeconds + 180)
+    : 0;
   const throughputS = phases.includes('throughput') ? runs.length * (runTimeoutS + 90) : 0;
   const timeoutS = intFrom(env, 'BENCH_TIMEOUT_S', e2eS + throughputS + 300, 30, 6 * 3600);
   return {
@@ -113,7 +122,7 @@ export function readPipelineConfig(env: NodeJS.ProcessEnv = process.env): Pipeli
     workerScript: env.BENCH_WORKER_SCRIPT || undefined,
     workerLogLevel,
     workerEnv,
-    traceEnv: stringMapFrom(env, 'BENCH_TRACE_ENV'),
+    traceVariants,
     profile: env.BENCH_PROFILE === '1' || env.BENCH_PROFILE === 'true',
     timeoutS,
   };

@@ -146,6 +146,8 @@ export interface EndToEndFigures {
   delivered: number;
   /** Committed updates whose marker never reached it within the drain time. */
   missing: number;
+  /** Their markers (first_name of the PATCH), to look for along the way. */
+  missingMarkers: string[];
   /** Markers the provider applied twice (should be none). */
   duplicates: number;
   /** PATCH answer → provider applied (ms). */
@@ -179,7 +181,7 @@ export function matchDeliveries(
   const apiLatencies: number[] = [];
   const sendToApplied: number[] = [];
   let sent = 0;
-  let missing = 0;
+  const missingMarkers: string[] = [];
   let duplicates = 0;
   for (const update of drive.updates) {
     if (update.answeredAt !== undefined) apiLatencies.push(update.answeredAt - update.sentAt);
@@ -191,7 +193,7 @@ export function matchDeliveries(
     sent += 1;
     const times = appliedAt.get(update.marker);
     if (!times) {
-      missing += 1;
+      missingMarkers.push(update.marker);
       continue;
     }
     if (times.length > 1) duplicates += 1;
@@ -205,7 +207,8 @@ export function matchDeliveries(
     failed,
     notSent: drive.notSent,
     delivered: latencies.length,
-    missing,
+    missing: missingMarkers.length,
+    missingMarkers,
     duplicates,
     latency: distribution(latencies),
     apiLatency: distribution(apiLatencies),

@@ -55,6 +55,53 @@ export function renderEndToEnd(figures: EndToEndFigures): string {
   ].join('\n');
 }
 
+export interface VariantRun {
+  name: string;
+  figures: EndToEndFigures;
+  cores: Record<string, number | undefined>;
+}
+
+/**
+ * The end-to-end runs of BENCH_TRACE_VARIANTS in one table. The load is open loop at one rate, so
+ * throughput shows as the rate each run kept up with and how many of its PATCHes committed; the cost
+ * shows as CPU per update of the two services (busy cores ÷ PATCH/s), divided by the first run's.
+ */
+export function renderVariants(runs: VariantRun[]): string {
+  const base = runs[0]!;
+  const perUpdate = (run: VariantRun, service: string) => {
+    const cores = run.cores[service];
+    return cores === undefined || run.figures.achievedRate === 0
+      ? undefined
+      : (cores * 1000) / run.figures.achievedRate;
+  };
+  const withRatio = (value: number | undefined, baseValue: number | undefined, digits: number) =>
+    value === undefined
+      ? '-'
+      : `${value.toFixed(digits)}${baseValue ? ` (${(value / baseValue).toFixed(2)})` : ''}`;
+  return table(
+    [
+      'tracing',
+      'PATCH/s sent',
+      'committed',
+      'API p50/p99 ms',
+      'e2e p50/p99 ms',
+      'missing/twice',
+      'profile-api CPU ms/update',
+      'loyalty-sync CPU ms/update',
+    ],
+    runs.map((run) => [
+      run.name,
+      withRatio(run.figures.achievedRate, base.figures.achievedRate, 1),
+      `${run.figures.sent} of ${run.figures.scheduled}`,
+      `${ms(run.figures.apiLatency?.p50)}/${ms(run.figures.apiLatency?.p99)}`,
+      `${ms(run.figures.latency?.p50)}/${ms(run.figures.latency?.p99)}`,
+      `${run.figures.missing}/${run.figures.duplicates}`,
+      withRatio(perUpdate(run, 'profile-api'), perUpdate(base, 'profile-api'), 3),
+      withRatio(perUpdate(run, 'loyalty-sync'), perUpdate(base, 'loyalty-sync'), 3),
+    ]),
+  );
+}
+
 /** The same updates' time split by stage (commit time and Kafka record time in between). */
 export function renderStages(stages: StageFigures): string {
   return [

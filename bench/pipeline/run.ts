@@ -41,6 +41,7 @@ import {
   renderStages,
   renderTargets,
   renderThroughput,
+  renderVariants,
   targetRows,
 } from './report.ts';
 import { cpuWindow, formatCores, sleep, type CpuMeters } from './stats.ts';
@@ -58,14 +59,32 @@ const LOYALTY_API_KEY = 'bench-loyalty-api-key';
 /** High enough that no bench user is ever throttled, while the throttle check itself still runs. */
 const UNTHROTTLED = '1000000/min';
 const E2E_PARTITIONS = 12;
-/** The images' preload (`node --import @app/telemetry/register`): traces only when BENCH_TRACE_ENV says so. */
+/** The images' preload (`node --import @app/telemetry/register`): traces only when a variant's env says so. */
 const TELEMETRY_ARGS = [
   '--import',
   fileURLToPath(new URL('../../packages/telemetry/src/register.ts', import.meta.url)),
 ];
-/** BENCH_TRACE_ENV for one service of the end-to-end phase, under its own name; {} when unset. */
-const traced = (config: PipelineBenchConfig, service: string): Record<string, string> =>
-  Object.keys(config.traceEnv).length > 0 ? { ...config.traceEnv, OTEL_SERVICE_NAME: service } : {};
+/** A trace variant's environment for one service of the end-to-end phase, under its own name. */
+const traced = (traceEnv: Record<string, string>, service: string): Record<string, string> =>
+  Object.keys(traceEnv).length > 0 ? { ...traceEnv, OTEL_SERVICE_NAME: service } : {};
+
+/**
+ * provider-sim is started once for every variant, so it takes the first variant's exporter settings
+ * with a parent-based sampler that never starts a trace: it records a call exactly when the worker's
+ * call was sampled, whichever variant made it.
+ */
+function providerTraceEnv(config: PipelineBenchConfig): Record<string, string> {
+  const exporting = Object.values(config.traceVariants).find((env) => Object.keys(env).length > 0);
+  return exporting ? { ...exporting, OTEL_TRACES_SAMPLER: 'parentbased_always_off' } : {};
+}
+
+/** One entry of BENCH_TRACE_VARIANTS (or the one run of BENCH_TRACE_ENV). */
+interface TraceVariant {
+  name: string;
+  env: Record<string, string>;
+  /** '' for a single variant (the names of earlier runs), `-<n>` for each of several. */
+  suffix: string;
+}
 /** Before measuring: one PATCH must reach the provider within this long (the pipeline works). */
 const FIRST_DELIVERY_TIMEOUT_MS = 60_000;
 const STAGE_READ_TIMEOUT_MS = 30_000;
@@ -118,12 +137,12 @@ async function waitForApplied(
   return applied;
 }
 
-async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
+async function endToEnd(shared: Shared, variant: TraceVariant): Promise<EndToEndRecord> {
   const { config, cleanup, tag, urls, provider } = shared;
-  const database = `bench_pipeline_${tag}_e2e`;
+  const database = `bench_pipeline_${tag}_e2e${variant.suffix.replace('-', '_')}`;
   shared.databases.add(database);
   const mongoUrl = withDatabase(urls.mongoUrl, database);
-  const topic = `bench.pipeline.${tag}.e2e`;
+  const topic = `bench.pipeline.${tag}.e2e${variant.suffix}`;
   await ensureTopics(shared.kafka, [{ topic, numPartitions: E2E_PARTITIONS }]);
   await provider.reset();
 
@@ -134,7 +153,7 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
     port: await freePort(),
     nodeArgs: TELEMETRY_ARGS,
     env: {
-      ...traced(config, 'profile-api'),
+      ...traced(variant.env, 'profile-api'),
       ...shared.serverEnv,
       HOST: '127.0.0.1',
       MONGO_URL: mongoUrl,
@@ -160,7 +179,7 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
     script: workerScript(config.workerScript),
     nodeArgs: TELEMETRY_ARGS,
     env: {
-      ...traced(config, 'loyalty-sync'),
+      ...traced(variant.env, 'loyalty-sync'),
       ...shared.serverEnv,
       LOG_LEVEL: config.workerLogLevel,
       KAFKA_BROKERS: urls.kafkaBrokers,
@@ -168,7 +187,7 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
       MONGO_URL: mongoUrl,
       REDIS_URL: urls.redisUrl,
       PROFILE_EVENTS_TOPIC: topic,
-      CONSUMER_GROUP: `bench-pipeline-${tag}-e2e`,
+      CONSUMER_GROUP: `bench-pipeline-${tag}-e2e${variant.suffix}`,
       CUSTOMER_LOYALTY_CARD_SERVICE: JSON.stringify({
         enabled: true,
         base_url: provider.url,
@@ -281,10 +300,30 @@ async function endToEnd(shared: Shared): Promise<EndToEndRecord> {
   const figures = matchDeliveries(drive, Math.round(config.e2eRate * config.e2eSeconds), histories);
   const records = await readRecordTimes(shared.kafka, topic, expected, STAGE_READ_TIMEOUT_MS);
   const stages = stageFigures(drive.updates, records, histories);
+  if (figures.missingMarkers.length > 0) {
+    // Where a missing update stopped: before Kafka (still in an outbox) or after it (the worker).
+    const inKafka = figures.missingMarkers.filter((marker) => records.has(marker));
+    const pending = await admin.db.collection('users').countDocuments({ 'outbox.0': { $exists: true } });
+    console.log(
+      `missing ${figures.missingMarkers.join(', ')}: ${inKafka.length} of them in Kafka ` +
+        `(${inKafka.join(', ') || 'none'}); users with a non-empty outbox now: ${pending}\n` +
+        `profile-api's last output:\n${api.output().slice(-3_000)}\nloyalty-sync's last output:\n${worker.output().slice(-3_000)}`,
+    );
+  }
   const record = { figures, stages, cores, drainMs, ceiling, worker: await workerFigures(worker) };
   await worker.stop();
   await api.stop();
   return record;
+}
+
+function endToEndJson(record: EndToEndRecord) {
+  return {
+    ...record.figures,
+    stages: record.stages,
+    busyCores: record.cores,
+    drainMs: record.drainMs,
+    worker: record.worker,
+  };
 }
 
 async function throughputPhase(shared: Shared): Promise<ThroughputResult[]> {
@@ -401,7 +440,7 @@ async function main(config: PipelineBenchConfig, cleanup: Cleanup): Promise<void
     port: await freePort(),
     nodeArgs: TELEMETRY_ARGS,
     env: {
-      ...traced(config, 'provider-sim'),
+      ...providerTraceEnv(config),
       ...serverEnv,
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
@@ -425,16 +464,34 @@ async function main(config: PipelineBenchConfig, cleanup: Cleanup): Promise<void
     serverEnv,
   };
 
-  let e2e: EndToEndRecord | undefined;
+  const variants = Object.entries(config.traceVariants).map(([name, env], index, all) => ({
+    name,
+    env,
+    suffix: all.length > 1 ? `-${index + 1}` : '',
+  }));
+  const e2eRuns: { name: string; record: EndToEndRecord }[] = [];
   if (config.phases.includes('e2e')) {
-    console.log('\n== end-to-end latency: PATCH answered → provider-sim applied ==');
-    e2e = await endToEnd(shared);
-    console.log(`\n${renderEndToEnd(e2e.figures)}\n\n${renderStages(e2e.stages)}`);
-    console.log(
-      `busy cores while measuring: ${formatCores(e2e.cores)} (busiest: ${busiest(e2e.cores)}); drained in ${e2e.drainMs} ms; ` +
-        `worker: ${e2e.worker.applied} applied, provider call ${e2e.worker.providerCallMeanMs?.toFixed(1) ?? '-'} ms mean`,
-    );
+    for (const variant of variants) {
+      const named = variants.length > 1 ? ` (tracing: ${variant.name})` : '';
+      console.log(`\n== end-to-end latency${named}: PATCH answered → provider-sim applied ==`);
+      const record = await endToEnd(shared, variant);
+      e2eRuns.push({ name: variant.name, record });
+      console.log(`\n${renderEndToEnd(record.figures)}\n\n${renderStages(record.stages)}`);
+      console.log(
+        `busy cores while measuring: ${formatCores(record.cores)} (busiest: ${busiest(record.cores)}); drained in ${record.drainMs} ms; ` +
+          `worker: ${record.worker.applied} applied, provider call ${record.worker.providerCallMeanMs?.toFixed(1) ?? '-'} ms mean`,
+      );
+    }
+    if (e2eRuns.length > 1) {
+      console.log(
+        `\n== the end-to-end runs side by side (÷ ${e2eRuns[0]!.name}) ==\n${renderVariants(
+          e2eRuns.map(({ name, record }) => ({ name, figures: record.figures, cores: record.cores })),
+        )}`,
+      );
+    }
   }
+  // The targets are the first variant's (tracing off when the variants are off / 10% / 100%).
+  const e2e = e2eRuns[0]?.record;
 
   let throughput: ThroughputResult[] = [];
   if (config.phases.includes('throughput')) {
@@ -468,13 +525,11 @@ async function main(config: PipelineBenchConfig, cleanup: Cleanup): Promise<void
           images,
           workerScript: workerScript(config.workerScript),
         },
-        endToEnd: e2e && {
-          ...e2e.figures,
-          stages: e2e.stages,
-          busyCores: e2e.cores,
-          drainMs: e2e.drainMs,
-          worker: e2e.worker,
-        },
+        endToEnd: e2e && endToEndJson(e2e),
+        endToEndVariants:
+          e2eRuns.length > 1
+            ? Object.fromEntries(e2eRuns.map(({ name, record }) => [name, endToEndJson(record)]))
+            : undefined,
         throughput: throughput.map(({ window: _window, ...result }) => result),
         targets,
       },

@@ -59,3 +59,34 @@ export function stringMapFrom(env: NodeJS.ProcessEnv, name: string): Record<stri
   }
   return parsed as Record<string, string>;
 }
+
+/**
+ * Named variants of a process's environment, measured side by side in one run, e.g.
+ * BENCH_API_VARIANTS='{"off":{},"traced":{"OTEL_TRACES_EXPORTER":"zipkin"}}'; `fallback` when unset.
+ */
+export function variantsFrom(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: Record<string, Record<string, string>>,
+): Record<string, Record<string, string>> {
+  const raw = env[name];
+  if (!raw) return fallback;
+  const problem = `${name} must be a JSON object of variant name → JSON object of strings, e.g. {"off":{},"on":{"OTEL_TRACES_EXPORTER":"console"}}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(problem);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(problem);
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  if (
+    entries.length === 0 ||
+    entries.some(([variant]) => !/^[\w%.+-]{1,16}$/.test(variant) || variant === 'floor')
+  ) {
+    throw new Error(`${problem}; names: 1-16 of [A-Za-z0-9_%.+-], not "floor"`);
+  }
+  return Object.fromEntries(
+    entries.map(([variant, value]) => [variant, stringMapFrom({ [name]: JSON.stringify(value) }, name)]),
+  );
+}
