@@ -7,6 +7,7 @@ import { ApiClient } from '../support/api-client.ts';
 import { createComposeStack, run, type ComposeStack } from '../support/compose-stack.ts';
 import { LoyaltyProvider, type CustomerView } from '../support/loyalty-sync.ts';
 import { codeFrom } from '../support/profile-api.ts';
+import { createSuiteSteps } from '../support/suite-steps.ts';
 import type { Page } from 'playwright-core';
 import { launchBrowser, screenshot, watchPage } from '../support/browser.ts';
 import {
@@ -38,60 +39,40 @@ interface SignedUp {
 describe('full stack (docker compose): profile-api → Kafka → loyalty-sync replicas → provider-sim', () => {
   let stack: ComposeStack | undefined;
   let provider: LoyaltyProvider;
-  let failed = false;
+  const steps = createSuiteSteps();
+  const { step } = steps;
   let phoneUser: SignedUp | undefined;
   let verifiedPhone: string | undefined;
   /** The trace of the traced update step, opened in the browser step. */
   let tracedUpdateId: string | undefined;
-
-  /** A test whose failure also marks the run for the log dump in afterAll. */
-  function step(name: string, body: () => Promise<void>, timeoutMs: number): void {
-    test(
-      name,
-      async () => {
-        try {
-          await body();
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      },
-      timeoutMs,
-    );
-  }
 
   function running(): ComposeStack {
     if (!stack) throw new Error('the compose stack did not start (see beforeAll)');
     return stack;
   }
 
-  beforeAll(async () => {
+  steps.setUp(async () => {
     const started = Date.now();
-    try {
-      stack = await createComposeStack();
-      const up = await stack.up();
-      if (up.code !== 0) {
-        throw new Error(
-          `docker compose up --build --wait (project ${stack.projectName}) exited with ${up.code}:\n` +
-            lastLines(up.stderr, 40),
-        );
-      }
-      provider = new LoyaltyProvider(stack.providerUrl);
-      process.stderr.write(
-        `[e2e] ${stack.projectName} up in ${Math.round((Date.now() - started) / 1000)} s ` +
-          `(api ${stack.apiUrl}, provider-sim ${stack.providerUrl})\n`,
+    stack = await createComposeStack();
+    const up = await stack.up();
+    if (up.code !== 0) {
+      throw new Error(
+        `docker compose up --build --wait (project ${stack.projectName}) exited with ${up.code}:\n` +
+          lastLines(up.stderr, 40),
       );
-    } catch (error) {
-      failed = true;
-      throw error;
     }
+    provider = new LoyaltyProvider(stack.providerUrl);
+    process.stderr.write(
+      `[e2e] ${stack.projectName} up in ${Math.round((Date.now() - started) / 1000)} s ` +
+        `(api ${stack.apiUrl}, provider-sim ${stack.providerUrl})\n`,
+    );
     // Cold image builds take minutes on two cores; the compose command has its own budget below this.
   }, 600_000);
 
   afterAll(async () => {
     if (!stack) return;
     try {
-      if (failed) {
+      if (steps.failed) {
         const ps = await stack.compose(['ps', '--all']);
         process.stderr.write(
           `\n[e2e] a step failed; state and docker compose logs --tail=50 of ${stack.projectName}:\n` +
