@@ -9,6 +9,7 @@ import { waitFor } from '@app/testkit';
 import { ApiClient } from '../support/api-client.ts';
 import { createComposeStack, run, type ComposeStack } from '../support/compose-stack.ts';
 import { LoyaltyProvider, type CustomerView } from '../support/loyalty-sync.ts';
+import { signUp } from '../support/sign-up.ts';
 import { createSuiteSteps } from '../support/suite-steps.ts';
 import { KafkaCluster } from './support/kafka-cluster.ts';
 import { startPatchStream, type Outcome, type Stream, type StreamUser } from './support/load.ts';
@@ -19,7 +20,6 @@ const KAFKA_PORTS = ['HOST_KAFKA_1_PORT', 'HOST_KAFKA_2_PORT', 'HOST_KAFKA_3_POR
 const USERS = Number(process.env.HA_USERS ?? 60);
 /** Modest: three Kafka JVMs, six Node services and the rest share two cores. */
 const RATE = Number(process.env.HA_RATE ?? 25);
-const PASSWORD = 'correct horse battery staple';
 /** How long the provider may take to apply every committed update once a fault has ended. */
 const CATCH_UP_TIMEOUT_MS = 150_000;
 const ADMIN_TOKEN = process.env.ADMIN_TOKEN || 'local-admin-token';
@@ -76,23 +76,6 @@ describe('HA stack (3 Kafka nodes, 3 profile-api behind HAProxy, 3 loyalty-sync)
       },
       { timeoutMs: 180_000, intervalMs: 1_000 },
     );
-  }
-
-  async function signUp(index: number): Promise<StreamUser> {
-    const client = new ApiClient(running().apiUrl);
-    const email = `ha${index}.${randomUUID().slice(0, 8)}@example.com`;
-    const registration = await client.post('/users/registration/', {
-      email,
-      password: PASSWORD,
-      first_name: 'Ada',
-      last_name: 'Lovelace',
-      confirm: true,
-    });
-    if (registration.status !== 201) throw new Error(`registering ${email}: ${registration.status}`);
-    const login = await client.post('/users/login/', { email, password: PASSWORD });
-    if (login.status !== 200) throw new Error(`logging in ${email}: ${login.status}`);
-    const profile = await client.get('/users/profile/');
-    return { id: profile.body.id as number, client };
   }
 
   /** Why committed updates are missing: overtaken by a later one of their user, and loyalty-sync's skips. */
@@ -229,10 +212,11 @@ describe('HA stack (3 Kafka nodes, 3 profile-api behind HAProxy, 3 loyalty-sync)
         users.push(
           ...(await Promise.all(
             batch.map((index) =>
-              waitFor(`user ${index} to sign up`, () => signUp(index).catch(() => undefined), {
-                timeoutMs: 30_000,
-                intervalMs: 500,
-              }),
+              waitFor(
+                `user ${index} to sign up`,
+                () => signUp(current.apiUrl, `ha${index}`).catch(() => undefined),
+                { timeoutMs: 30_000, intervalMs: 500 },
+              ),
             ),
           )),
         );
