@@ -261,6 +261,11 @@ export async function deliveryReport(
   return report;
 }
 
+/** The report of a delivery with nothing lost, applied twice, out of order or left behind. */
+export function deliveredOnceInOrder(count: number): DeliveryReport {
+  return { expected: count, applied: count, lost: 0, doubleApplied: 0, outOfOrderUsers: 0, staleUsers: 0 };
+}
+
 /** True once the group has committed every partition up to the topic's end. */
 export async function groupCaughtUp(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
   const admin = kafka.admin();
