@@ -3,10 +3,12 @@
 // never touches a developer's stack. Steps share one stack and run in order.
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@app/testkit';
-import { ApiClient } from '../support/api-client.ts';
+import { ApiClient, expectStatus } from '../support/api-client.ts';
 import { createComposeStack, run, type ComposeStack } from '../support/compose-stack.ts';
 import { LoyaltyProvider, type CustomerView } from '../support/loyalty-sync.ts';
 import { codeFrom } from '../support/profile-api.ts';
+import { PASSWORD, signUp, type SignedUp } from '../support/sign-up.ts';
+import { createSuiteSteps } from '../support/suite-steps.ts';
 import type { Page } from 'playwright-core';
 import { launchBrowser, screenshot, watchPage } from '../support/browser.ts';
 import {
@@ -20,7 +22,6 @@ import {
 } from '../support/zipkin.ts';
 
 const LOYALTY = '/users/profile-with-loyalty/';
-const PASSWORD = 'correct horse battery staple';
 /** Step 5: users updating at once, and updates each; every one is a loyalty sync. */
 const STREAM_USERS = 6;
 const UPDATES_PER_USER = 20;
@@ -29,69 +30,43 @@ const TOPIC = 'profile.events.v1';
 const BREAKER_OPEN = 2;
 const BREAKER_CLOSED = 0;
 
-interface SignedUp {
-  client: ApiClient;
-  id: number;
-  email: string;
-}
-
 describe('full stack (docker compose): profile-api → Kafka → loyalty-sync replicas → provider-sim', () => {
   let stack: ComposeStack | undefined;
   let provider: LoyaltyProvider;
-  let failed = false;
+  const steps = createSuiteSteps();
+  const { step } = steps;
   let phoneUser: SignedUp | undefined;
   let verifiedPhone: string | undefined;
   /** The trace of the traced update step, opened in the browser step. */
   let tracedUpdateId: string | undefined;
-
-  /** A test whose failure also marks the run for the log dump in afterAll. */
-  function step(name: string, body: () => Promise<void>, timeoutMs: number): void {
-    test(
-      name,
-      async () => {
-        try {
-          await body();
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      },
-      timeoutMs,
-    );
-  }
 
   function running(): ComposeStack {
     if (!stack) throw new Error('the compose stack did not start (see beforeAll)');
     return stack;
   }
 
-  beforeAll(async () => {
+  steps.setUp(async () => {
     const started = Date.now();
-    try {
-      stack = await createComposeStack();
-      const up = await stack.up();
-      if (up.code !== 0) {
-        throw new Error(
-          `docker compose up --build --wait (project ${stack.projectName}) exited with ${up.code}:\n` +
-            lastLines(up.stderr, 40),
-        );
-      }
-      provider = new LoyaltyProvider(stack.providerUrl);
-      process.stderr.write(
-        `[e2e] ${stack.projectName} up in ${Math.round((Date.now() - started) / 1000)} s ` +
-          `(api ${stack.apiUrl}, provider-sim ${stack.providerUrl})\n`,
+    stack = await createComposeStack();
+    const up = await stack.up();
+    if (up.code !== 0) {
+      throw new Error(
+        `docker compose up --build --wait (project ${stack.projectName}) exited with ${up.code}:\n` +
+          lastLines(up.stderr, 40),
       );
-    } catch (error) {
-      failed = true;
-      throw error;
     }
+    provider = new LoyaltyProvider(stack.providerUrl);
+    process.stderr.write(
+      `[e2e] ${stack.projectName} up in ${Math.round((Date.now() - started) / 1000)} s ` +
+        `(api ${stack.apiUrl}, provider-sim ${stack.providerUrl})\n`,
+    );
     // Cold image builds take minutes on two cores; the compose command has its own budget below this.
   }, 600_000);
 
   afterAll(async () => {
     if (!stack) return;
     try {
-      if (failed) {
+      if (steps.failed) {
         const ps = await stack.compose(['ps', '--all']);
         process.stderr.write(
           `\n[e2e] a step failed; state and docker compose logs --tail=50 of ${stack.projectName}:\n` +
@@ -102,24 +77,6 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
       await stack.down();
     }
   }, 240_000);
-
-  async function signUp(label: string): Promise<SignedUp> {
-    const client = new ApiClient(running().apiUrl);
-    const email = `${label}.${randomUUID().slice(0, 8)}@example.com`;
-    const registration = await client.post('/users/registration/', {
-      email,
-      password: PASSWORD,
-      first_name: 'Ada',
-      last_name: 'Lovelace',
-      confirm: true,
-    });
-    expectStatus(registration, 201, `registering ${email}`);
-    const login = await client.post('/users/login/', { email, password: PASSWORD });
-    expectStatus(login, 200, `logging in ${email}`);
-    const profile = await client.get('/users/profile/');
-    expectStatus(profile, 200, `reading the profile of ${email}`);
-    return { client, id: profile.body.id as number, email };
-  }
 
   step(
     'when the stack is up, then every service is healthy (Zipkin and VictoriaMetrics too), init has finished and two loyalty-sync replicas run',
@@ -260,7 +217,7 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
     async () => {
       const current = running();
       const users = await Promise.all(
-        Array.from({ length: STREAM_USERS }, (_, index) => signUp(`stream${index}`)),
+        Array.from({ length: STREAM_USERS }, (_, index) => signUp(current.apiUrl, `stream${index}`)),
       );
       const replicas = await current.containers('loyalty-sync');
       expect(replicas).toHaveLength(2);
@@ -434,7 +391,7 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
     'when a with-loyalty PATCH commits, then one Zipkin trace holds the request, the database write, ' +
       'the Kafka produce, the consume and the provider call, in causal order',
     async () => {
-      const user = await signUp('traced');
+      const user = await signUp(running().apiUrl, 'traced');
       const { traceId, spans, stages } = await tracedUpdate(
         user,
         { first_name: 'Traced' },
@@ -461,7 +418,7 @@ describe('full stack (docker compose): profile-api → Kafka → loyalty-sync re
     'when the provider is down until the breaker opens and then recovers, then the call that finally ' +
       'succeeds is still in the trace of the update that caused it',
     async () => {
-      const user = await signUp('outage');
+      const user = await signUp(running().apiUrl, 'outage');
       await provider.faults({ down: true, status: 503 });
       let traced: Awaited<ReturnType<typeof tracedUpdate>>;
       try {
@@ -605,12 +562,6 @@ async function instantQuery(victoriaMetricsUrl: string, query: string): Promise<
 /** The breaker state of the loyalty-sync workers, aggregated over them (as last scraped). */
 function breakerState(victoriaMetricsUrl: string, aggregate: 'max' | 'min'): Promise<number> {
   return instantQuery(victoriaMetricsUrl, `${aggregate}(loyalty_sync_breaker_state)`);
-}
-
-function expectStatus(response: { status: number; body: unknown }, status: number, what: string): void {
-  if (response.status !== status) {
-    throw new Error(`${what}: expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
-  }
 }
 
 /** provider-sim's record of the SMS it was asked to send to a number, oldest first. */

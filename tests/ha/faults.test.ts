@@ -9,6 +9,8 @@ import { waitFor } from '@app/testkit';
 import { ApiClient } from '../support/api-client.ts';
 import { createComposeStack, run, type ComposeStack } from '../support/compose-stack.ts';
 import { LoyaltyProvider, type CustomerView } from '../support/loyalty-sync.ts';
+import { signUp } from '../support/sign-up.ts';
+import { createSuiteSteps } from '../support/suite-steps.ts';
 import { KafkaCluster } from './support/kafka-cluster.ts';
 import { startPatchStream, type Outcome, type Stream, type StreamUser } from './support/load.ts';
 import { faultReport, reportTable, type FaultReport, type FaultWindow } from './support/report.ts';
@@ -18,7 +20,6 @@ const KAFKA_PORTS = ['HOST_KAFKA_1_PORT', 'HOST_KAFKA_2_PORT', 'HOST_KAFKA_3_POR
 const USERS = Number(process.env.HA_USERS ?? 60);
 /** Modest: three Kafka JVMs, six Node services and the rest share two cores. */
 const RATE = Number(process.env.HA_RATE ?? 25);
-const PASSWORD = 'correct horse battery staple';
 /** How long the provider may take to apply every committed update once a fault has ended. */
 const CATCH_UP_TIMEOUT_MS = 150_000;
 const ADMIN_TOKEN = process.env.ADMIN_TOKEN || 'local-admin-token';
@@ -30,7 +31,7 @@ describe('HA stack (3 Kafka nodes, 3 profile-api behind HAProxy, 3 loyalty-sync)
   let cluster: KafkaCluster;
   let provider: LoyaltyProvider;
   const users: StreamUser[] = [];
-  let failed = false;
+  const steps = createSuiteSteps();
   const reports: FaultReport[] = [];
   const durations: [string, number][] = [];
 
@@ -75,23 +76,6 @@ describe('HA stack (3 Kafka nodes, 3 profile-api behind HAProxy, 3 loyalty-sync)
       },
       { timeoutMs: 180_000, intervalMs: 1_000 },
     );
-  }
-
-  async function signUp(index: number): Promise<StreamUser> {
-    const client = new ApiClient(running().apiUrl);
-    const email = `ha${index}.${randomUUID().slice(0, 8)}@example.com`;
-    const registration = await client.post('/users/registration/', {
-      email,
-      password: PASSWORD,
-      first_name: 'Ada',
-      last_name: 'Lovelace',
-      confirm: true,
-    });
-    if (registration.status !== 201) throw new Error(`registering ${email}: ${registration.status}`);
-    const login = await client.post('/users/login/', { email, password: PASSWORD });
-    if (login.status !== 200) throw new Error(`logging in ${email}: ${login.status}`);
-    const profile = await client.get('/users/profile/');
-    return { id: profile.body.id as number, client };
   }
 
   /** Why committed updates are missing: overtaken by a later one of their user, and loyalty-sync's skips. */
@@ -189,70 +173,55 @@ describe('HA stack (3 Kafka nodes, 3 profile-api behind HAProxy, 3 loyalty-sync)
     return { report, outcomes };
   }
 
-  /** A step whose failure also marks the run for the log dump in afterAll. */
+  /** A suite step whose time goes into the durations line under `label`. */
   function step(label: string, name: string, body: () => Promise<void>, timeoutMs: number): void {
-    test(
-      name,
-      async () => {
-        try {
-          await timed(label, body);
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      },
-      timeoutMs,
-    );
+    steps.step(name, () => timed(label, body), timeoutMs);
   }
 
-  beforeAll(async () => {
-    try {
-      stack = await createComposeStack({
-        projectPrefix: 'profile-ha',
-        files: ['docker-compose.ha.yml'],
-        extraPorts: KAFKA_PORTS,
+  steps.setUp(async () => {
+    stack = await createComposeStack({
+      projectPrefix: 'profile-ha',
+      files: ['docker-compose.ha.yml'],
+      extraPorts: KAFKA_PORTS,
+    });
+    const current = stack;
+    const up = await timed('stack up (build, start, healthy)', () => current.up());
+    if (up.code !== 0) {
+      throw new Error(
+        `docker compose up (project ${current.projectName}) exited with ${up.code}:\n` +
+          up.stderr.trimEnd().split('\n').slice(-40).join('\n'),
+      );
+    }
+    cluster = new KafkaCluster(KAFKA_PORTS.map((name) => `localhost:${current.ports[name]}`));
+    provider = new LoyaltyProvider(current.providerUrl);
+    await timed(`${USERS} users signed up`, async () => {
+      const admin = new ApiClient(current.managementUrl);
+      const throttles = await admin.get('/admin/settings/THROTTLING_SETTINGS', {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
       });
-      const current = stack;
-      const up = await timed('stack up (build, start, healthy)', () => current.up());
-      if (up.code !== 0) {
-        throw new Error(
-          `docker compose up (project ${current.projectName}) exited with ${up.code}:\n` +
-            up.stderr.trimEnd().split('\n').slice(-40).join('\n'),
+      const set = await admin.put(
+        '/admin/settings/THROTTLING_SETTINGS',
+        { value: { ...(throttles.body.value as object), ...THROTTLES } },
+        { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+      );
+      if (set.status !== 200)
+        throw new Error(`THROTTLING_SETTINGS: ${set.status} ${JSON.stringify(set.body)}`);
+      for (let first = 0; first < USERS; first += 10) {
+        const batch = Array.from({ length: Math.min(10, USERS - first) }, (_, index) => first + index);
+        // A replica learns of the new throttles over Redis pub/sub: a 429 before that is retried.
+        users.push(
+          ...(await Promise.all(
+            batch.map((index) =>
+              waitFor(
+                `user ${index} to sign up`,
+                () => signUp(current.apiUrl, `ha${index}`).catch(() => undefined),
+                { timeoutMs: 30_000, intervalMs: 500 },
+              ),
+            ),
+          )),
         );
       }
-      cluster = new KafkaCluster(KAFKA_PORTS.map((name) => `localhost:${current.ports[name]}`));
-      provider = new LoyaltyProvider(current.providerUrl);
-      await timed(`${USERS} users signed up`, async () => {
-        const admin = new ApiClient(current.managementUrl);
-        const throttles = await admin.get('/admin/settings/THROTTLING_SETTINGS', {
-          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-        });
-        const set = await admin.put(
-          '/admin/settings/THROTTLING_SETTINGS',
-          { value: { ...(throttles.body.value as object), ...THROTTLES } },
-          { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
-        );
-        if (set.status !== 200)
-          throw new Error(`THROTTLING_SETTINGS: ${set.status} ${JSON.stringify(set.body)}`);
-        for (let first = 0; first < USERS; first += 10) {
-          const batch = Array.from({ length: Math.min(10, USERS - first) }, (_, index) => first + index);
-          // A replica learns of the new throttles over Redis pub/sub: a 429 before that is retried.
-          users.push(
-            ...(await Promise.all(
-              batch.map((index) =>
-                waitFor(`user ${index} to sign up`, () => signUp(index).catch(() => undefined), {
-                  timeoutMs: 30_000,
-                  intervalMs: 500,
-                }),
-              ),
-            )),
-          );
-        }
-      });
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
+    });
   }, 900_000);
 
   afterAll(async () => {
@@ -263,7 +232,7 @@ describe('HA stack (3 Kafka nodes, 3 profile-api behind HAProxy, 3 loyalty-sync)
     );
     if (!stack) return;
     try {
-      if (failed) {
+      if (steps.failed) {
         const ps = await stack.compose(['ps', '--all']);
         process.stderr.write(
           `\n[ha] a step failed; state and logs of ${stack.projectName}:\n${ps.stdout}\n${await stack.logs(40)}\n`,

@@ -1,13 +1,13 @@
 import { waitFor } from '@app/testkit';
-import { stackUrls } from '../support/env.ts';
-import { LOYALTY_API_KEY, LoyaltyProvider, suiteNames, workerEnv } from '../support/loyalty-sync.ts';
+import { LoyaltyProvider, loyaltyCardSetting, suiteNames } from '../support/loyalty-sync.ts';
+import { spawnPipelineWorker } from '../support/pipeline.ts';
 import {
   codeFrom,
   smsMessagesTo,
   startProfileApiHarness,
   type ProfileApiHarness,
 } from '../support/profile-api.ts';
-import { spawnWorker, type WorkerProcess } from '../support/workers.ts';
+import type { WorkerProcess } from '../support/workers.ts';
 
 const LOYALTY = '/users/profile-with-loyalty/';
 
@@ -24,24 +24,8 @@ describe('pipeline: profile update to loyalty card service', () => {
   beforeAll(async () => {
     harness = await startProfileApiHarness('e2e', { PROFILE_EVENTS_TOPIC: names.topic });
     provider = new LoyaltyProvider(harness.sim.url);
-    const loyalty = {
-      enabled: true,
-      base_url: harness.sim.url,
-      api_key: LOYALTY_API_KEY,
-      timeout_ms: 2_000,
-      sync_all_updates: false,
-    };
-    await harness.setSetting('CUSTOMER_LOYALTY_CARD_SERVICE', loyalty);
-    worker = await spawnWorker(
-      'e2e-worker',
-      workerEnv(names, {
-        brokers: stackUrls().kafkaBrokers,
-        redisUrl: harness.api.config.redisUrl,
-        providerUrl: harness.sim.url,
-        // The same database as profile-api: settings written through its admin API reach the worker.
-        extra: { MONGO_URL: harness.api.config.mongoUrl },
-      }),
-    );
+    await harness.setSetting('CUSTOMER_LOYALTY_CARD_SERVICE', loyaltyCardSetting(harness.sim.url));
+    worker = await spawnPipelineWorker('e2e-worker', names, harness);
   }, 120_000);
 
   afterAll(async () => {
@@ -135,13 +119,10 @@ describe('pipeline: profile update to loyalty card service', () => {
     await waitFor('the witness update', async () => (await provider.customer(witnessId)) !== undefined);
     expect(await provider.customer(userId)).toBeUndefined();
 
-    await harness.setSetting('CUSTOMER_LOYALTY_CARD_SERVICE', {
-      enabled: true,
-      base_url: harness.sim.url,
-      api_key: LOYALTY_API_KEY,
-      timeout_ms: 2_000,
-      sync_all_updates: true,
-    });
+    await harness.setSetting(
+      'CUSTOMER_LOYALTY_CARD_SERVICE',
+      loyaltyCardSetting(harness.sim.url, { syncAllUpdates: true }),
+    );
     await waitFor('the worker to read the new setting', async () => {
       await client.patch('/users/profile/', { last_name: `Synced${Date.now()}` });
       return (await provider.customer(userId)) !== undefined;

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import mongoose from 'mongoose';
-import { mongoClientOptions } from '@app/datastores';
 import { parseProfileUpdated } from '@app/events';
 import { freePort, waitFor } from '@app/testkit';
 import { ApiClient } from '../support/api-client.ts';
@@ -33,16 +31,28 @@ describe('profile-api: outbox relay to Kafka', () => {
   });
 
   async function outboxOf(userId: number): Promise<unknown[]> {
-    const connection = await mongoose
-      .createConnection(harness.api.config.mongoUrl, mongoClientOptions())
-      .asPromise();
-    const user = await connection
+    const user = await (
+      await harness.database()
+    )
       .collection<{ _id: string; outbox?: unknown[] }>('users')
       .findOne({ _id: String(userId) });
     if (!user) throw new Error(`user ${userId} is not in the database`);
-    await connection.close();
     return (user?.outbox as unknown[]) ?? [];
   }
+
+  /**
+   * A profile-api process of its own on this suite's stores and topic, relaying every 200 ms: one
+   * that can be killed between a commit and its publish, and one started after it to relay.
+   */
+  const processEnv = (extra: Record<string, string> = {}) => ({
+    MONGO_URL: harness.api.config.mongoUrl,
+    REDIS_URL: harness.api.config.redisUrl,
+    SECRET_KEY: harness.api.config.secretKey,
+    ADMIN_TOKEN: harness.api.config.adminToken,
+    PROFILE_EVENTS_TOPIC: topic,
+    RELAY_INTERVAL_MS: '200',
+    ...extra,
+  });
 
   test('when a profile changes, then its ProfileUpdated event is published keyed by user with headers, and leaves the outbox', async () => {
     const { client } = await harness.signUp();
@@ -99,14 +109,7 @@ describe('profile-api: outbox relay to Kafka', () => {
   test('when profile-api dies between the database write and the publish, then after a restart the relay publishes the event once', async () => {
     const { client, email, password } = await harness.signUp();
     const userId = (await client.get('/users/profile/')).body.id as number;
-    const sharedEnv = {
-      MONGO_URL: harness.api.config.mongoUrl,
-      REDIS_URL: harness.api.config.redisUrl,
-      SECRET_KEY: harness.api.config.secretKey,
-      ADMIN_TOKEN: harness.api.config.adminToken,
-      PROFILE_EVENTS_TOPIC: topic,
-      RELAY_INTERVAL_MS: '200',
-    };
+    const sharedEnv = processEnv();
     // A broker address where nothing listens: the commit succeeds, the publish cannot.
     const crashing = await spawnProfileApi({ ...sharedEnv, KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
     const session = new ApiClient(crashing.url);
@@ -138,18 +141,12 @@ describe('profile-api: outbox relay to Kafka', () => {
   test("when a traced commit is published only by the relay after a restart, then the record continues the request's trace and the payload carries no trace", async () => {
     const { client, email, password } = await harness.signUp();
     const userId = (await client.get('/users/profile/')).body.id as number;
-    const sharedEnv = {
-      MONGO_URL: harness.api.config.mongoUrl,
-      REDIS_URL: harness.api.config.redisUrl,
-      SECRET_KEY: harness.api.config.secretKey,
-      ADMIN_TOKEN: harness.api.config.adminToken,
-      PROFILE_EVENTS_TOPIC: topic,
-      RELAY_INTERVAL_MS: '200',
+    const sharedEnv = processEnv({
       // Traced as in the compose stack; spans go nowhere (nothing listens), the context is what counts.
       OTEL_TRACES_EXPORTER: 'zipkin',
       OTEL_EXPORTER_ZIPKIN_ENDPOINT: `http://127.0.0.1:${await freePort()}/api/v2/spans`,
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-    };
+    });
     const crashing = await spawnProfileApi({ ...sharedEnv, KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
     const session = new ApiClient(crashing.url);
     await session.post('/users/login/', { email, password });

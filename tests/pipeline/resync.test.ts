@@ -4,16 +4,11 @@ import { createLogger } from '@app/service-kit';
 import { waitFor } from '@app/testkit';
 import type { ApiClient } from '../support/api-client.ts';
 import { stackUrls } from '../support/env.ts';
-import {
-  LOYALTY_API_KEY,
-  LoyaltyProvider,
-  groupCaughtUp,
-  suiteNames,
-  workerEnv,
-} from '../support/loyalty-sync.ts';
+import { LoyaltyProvider, groupCaughtUp, loyaltyCardSetting, suiteNames } from '../support/loyalty-sync.ts';
+import { spawnPipelineWorker } from '../support/pipeline.ts';
 import { runProfileApiCli, type CliRun } from '../support/profile-api-process.ts';
 import { startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
-import { spawnWorker, type WorkerProcess } from '../support/workers.ts';
+import type { WorkerProcess } from '../support/workers.ts';
 
 const LOYALTY = '/users/profile-with-loyalty/';
 
@@ -29,13 +24,7 @@ describe('pipeline: resync brings the loyalty card service up to date', () => {
   let provider: LoyaltyProvider;
   let kafka: Kafka;
 
-  const loyaltySetting = (enabled: boolean) => ({
-    enabled,
-    base_url: harness.sim.url,
-    api_key: LOYALTY_API_KEY,
-    timeout_ms: 2_000,
-    sync_all_updates: false,
-  });
+  const loyaltySetting = (enabled: boolean) => loyaltyCardSetting(harness.sim.url, { enabled });
 
   beforeAll(async () => {
     harness = await startProfileApiHarness('resync', { PROFILE_EVENTS_TOPIC: names.topic });
@@ -46,15 +35,7 @@ describe('pipeline: resync brings the loyalty card service up to date', () => {
       logger: createLogger('resync-test', { level: 'error' }),
     });
     await harness.setSetting('CUSTOMER_LOYALTY_CARD_SERVICE', loyaltySetting(false));
-    worker = await spawnWorker(
-      'resync-worker',
-      workerEnv(names, {
-        brokers: stackUrls().kafkaBrokers,
-        redisUrl: harness.api.config.redisUrl,
-        providerUrl: harness.sim.url,
-        extra: { MONGO_URL: harness.api.config.mongoUrl },
-      }),
-    );
+    worker = await spawnPipelineWorker('resync-worker', names, harness);
   }, 120_000);
 
   afterAll(async () => {

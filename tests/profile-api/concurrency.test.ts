@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import mongoose, { type Connection } from 'mongoose';
-import { mongoClientOptions } from '@app/datastores';
+import type mongoose from 'mongoose';
 import type { ProfileApi } from '@app/profile-api';
 import { waitFor } from '@app/testkit';
 import type { ApiClient, ApiResponse } from '../support/api-client.ts';
@@ -32,21 +31,16 @@ describe('profile-api: concurrent writers', () => {
   let harness: ProfileApiHarness;
   let replica: ProfileApi;
   let reader: Awaited<ReturnType<typeof readTopic>>;
-  let connection: Connection;
   let users: mongoose.Collection<StoredUser>;
 
   beforeAll(async () => {
     harness = await startProfileApiHarness('concurrency', { PROFILE_EVENTS_TOPIC: topic });
     replica = await harness.startReplica();
     reader = await readTopic(stackUrls().kafkaBrokers, topic);
-    connection = await mongoose
-      .createConnection(harness.api.config.mongoUrl, mongoClientOptions())
-      .asPromise();
-    users = connection.collection<StoredUser>('users');
+    users = (await harness.database()).collection<StoredUser>('users');
   });
 
   afterAll(async () => {
-    await connection?.close();
     await reader?.stop();
     await harness?.stop();
   });

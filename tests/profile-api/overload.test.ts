@@ -1,5 +1,3 @@
-import mongoose from 'mongoose';
-import { mongoClientOptions } from '@app/datastores';
 import { startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
 
 describe('profile-api: more writes than it admits', () => {
@@ -20,9 +18,7 @@ describe('profile-api: more writes than it admits', () => {
   test('when writes arrive faster than they are admitted, then the excess gets a quick 503 with Retry-After and every admitted one is committed', async () => {
     const { client } = await harness.signUp();
     const me = (await client.get('/users/profile/')).body.id as number;
-    const users = mongoose
-      .createConnection(harness.api.config.mongoUrl, mongoClientOptions())
-      .collection<{ _id: string; version: number }>('users');
+    const users = (await harness.database()).collection<{ _id: string; version: number }>('users');
     const before = (await users.findOne({ _id: String(me) }))!;
 
     const [writes, reads] = await Promise.all([

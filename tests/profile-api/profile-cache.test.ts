@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import mongoose, { type Connection } from 'mongoose';
-import { mongoClientOptions } from '@app/datastores';
+import type mongoose from 'mongoose';
 import type { ProfileApi } from '@app/profile-api';
 import type { ApiClient } from '../support/api-client.ts';
 import { startProfileApiHarness, type ProfileApiHarness } from '../support/profile-api.ts';
@@ -17,7 +16,6 @@ interface StoredUser {
 describe('profile-api: profile reads from the Redis copy', () => {
   let harness: ProfileApiHarness;
   let replica: ProfileApi;
-  let connection: Connection;
   let users: mongoose.Collection<StoredUser>;
 
   beforeAll(async () => {
@@ -25,14 +23,10 @@ describe('profile-api: profile reads from the Redis copy', () => {
       PROFILE_EVENTS_TOPIC: `profile.events.cache.${randomUUID()}`,
     });
     replica = await harness.startReplica();
-    connection = await mongoose
-      .createConnection(harness.api.config.mongoUrl, mongoClientOptions())
-      .asPromise();
-    users = connection.collection<StoredUser>('users');
+    users = (await harness.database()).collection<StoredUser>('users');
   });
 
   afterAll(async () => {
-    await connection?.close();
     await harness?.stop();
   });
 

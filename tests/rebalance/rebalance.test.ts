@@ -22,6 +22,7 @@ import {
   type Window,
   type WindowFigures,
 } from '../support/patch-load.ts';
+import { createSuiteSteps } from '../support/suite-steps.ts';
 
 const env = process.env;
 // One request in flight per user: users / answer time bounds the rate, so enough of them that a
@@ -40,7 +41,8 @@ describe('loyalty-sync scaled 3 → 6 → 3 under steady loyalty updates (docker
   let admin: Admin | undefined;
   let watch: GroupWatch | undefined;
   let load: PatchLoad | undefined;
-  let failed = false;
+  const steps = createSuiteSteps();
+  const { step } = steps;
   const users: LoadUser[] = [];
   const windows: Window[] = [];
   const timings: { name: string; commandMs: number; rebalanceMs: number; observed: boolean }[] = [];
@@ -54,39 +56,19 @@ describe('loyalty-sync scaled 3 → 6 → 3 under steady loyalty updates (docker
     return stack;
   }
 
-  function step(name: string, body: () => Promise<void>, timeoutMs: number): void {
-    test(
-      name,
-      async () => {
-        try {
-          await body();
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      },
-      timeoutMs,
-    );
-  }
-
-  beforeAll(async () => {
-    try {
-      stack = await createComposeStack({ projectPrefix: 'rb' });
-      const up = await stack.up(['--scale', 'loyalty-sync=3']);
-      if (up.code !== 0)
-        throw new Error(`docker compose up exited with ${up.code}:\n${up.stderr.slice(-4000)}`);
-      const kafka = new Kafka({
-        clientId: 'rebalance-test',
-        brokers: [stack.kafkaBrokers],
-        logLevel: logLevel.NOTHING,
-      });
-      admin = kafka.admin();
-      await admin.connect();
-      watch = watchGroup(admin, GROUP);
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
+  steps.setUp(async () => {
+    stack = await createComposeStack({ projectPrefix: 'rb' });
+    const up = await stack.up(['--scale', 'loyalty-sync=3']);
+    if (up.code !== 0)
+      throw new Error(`docker compose up exited with ${up.code}:\n${up.stderr.slice(-4000)}`);
+    const kafka = new Kafka({
+      clientId: 'rebalance-test',
+      brokers: [stack.kafkaBrokers],
+      logLevel: logLevel.NOTHING,
+    });
+    admin = kafka.admin();
+    await admin.connect();
+    watch = watchGroup(admin, GROUP);
   }, 600_000);
 
   afterAll(async () => {
@@ -95,7 +77,7 @@ describe('loyalty-sync scaled 3 → 6 → 3 under steady loyalty updates (docker
     await admin?.disconnect();
     if (!stack) return;
     try {
-      if (failed) process.stderr.write(`\n[rebalance] a step failed; logs:\n${await stack.logs(40)}\n`);
+      if (steps.failed) process.stderr.write(`\n[rebalance] a step failed; logs:\n${await stack.logs(40)}\n`);
     } finally {
       await stack.down();
     }

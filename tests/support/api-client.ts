@@ -93,3 +93,17 @@ export class ApiClient {
     return this.request<T>('PATCH', path, json, options);
   }
 }
+
+/**
+ * Throws unless the response has `status`, with its body in the message: a test that goes on to
+ * read the body learns why the call failed, not that a field was undefined.
+ */
+export function expectStatus(
+  response: { status: number; body: unknown },
+  status: number,
+  what: string,
+): void {
+  if (response.status !== status) {
+    throw new Error(`${what}: expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
+  }
+}

@@ -45,6 +45,23 @@ export interface WorkerEnvOptions {
   extra?: Record<string, string>;
 }
 
+/**
+ * The CUSTOMER_LOYALTY_CARD_SERVICE setting that points at a provider-sim with the key it accepts:
+ * what a worker's environment starts with and what suites write through the admin API.
+ */
+export function loyaltyCardSetting(
+  providerUrl: string,
+  { enabled = true, syncAllUpdates = false }: { enabled?: boolean; syncAllUpdates?: boolean } = {},
+) {
+  return {
+    enabled,
+    base_url: providerUrl,
+    api_key: LOYALTY_API_KEY,
+    timeout_ms: 2_000,
+    sync_all_updates: syncAllUpdates,
+  };
+}
+
 /** Environment of a worker process for a suite. */
 export function workerEnv(names: SuiteNames, options: WorkerEnvOptions): Record<string, string> {
   return {
@@ -53,13 +70,9 @@ export function workerEnv(names: SuiteNames, options: WorkerEnvOptions): Record<
     REDIS_URL: options.redisUrl,
     PROFILE_EVENTS_TOPIC: names.topic,
     CONSUMER_GROUP: names.group,
-    CUSTOMER_LOYALTY_CARD_SERVICE: JSON.stringify({
-      enabled: true,
-      base_url: options.providerUrl,
-      api_key: LOYALTY_API_KEY,
-      timeout_ms: 2_000,
-      sync_all_updates: options.syncAllUpdates ?? false,
-    }),
+    CUSTOMER_LOYALTY_CARD_SERVICE: JSON.stringify(
+      loyaltyCardSetting(options.providerUrl, { syncAllUpdates: options.syncAllUpdates }),
+    ),
     ...options.extra,
   };
 }
@@ -246,6 +259,11 @@ export async function deliveryReport(
     if (customer?.current.profile_version !== last) report.staleUsers += 1;
   }
   return report;
+}
+
+/** The report of a delivery with nothing lost, applied twice, out of order or left behind. */
+export function deliveredOnceInOrder(count: number): DeliveryReport {
+  return { expected: count, applied: count, lost: 0, doubleApplied: 0, outOfOrderUsers: 0, staleUsers: 0 };
 }
 
 /** True once the group has committed every partition up to the topic's end. */

@@ -37,6 +37,16 @@ export interface WorkerProcess {
   kill(): Promise<ExitStatus>;
 }
 
+/** A metric summed over several workers: what the group as a whole did (e.g. redeliveries skipped). */
+export async function totalMetric(
+  workers: WorkerProcess[],
+  name: string,
+  labels?: Record<string, string>,
+): Promise<number> {
+  const values = await Promise.all(workers.map((worker) => worker.metric(name, labels)));
+  return values.reduce((sum, value) => sum + value, 0);
+}
+
 /** Minimal environment: a worker sees only what the test gives it (no NODE_ENV=test from jest). */
 function baseEnv(): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME };
