@@ -183,6 +183,7 @@ describe('HA stack (3 Kafka nodes, 3 profile-api behind HAProxy, 3 loyalty-sync)
       projectPrefix: 'profile-ha',
       files: ['docker-compose.ha.yml'],
       extraPorts: KAFKA_PORTS,
+      networkPrefixVariable: 'HA_NETWORK_PREFIX',
     });
     const current = stack;
     const up = await timed('stack up (build, start, healthy)', () => current.up());
