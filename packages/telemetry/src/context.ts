@@ -43,7 +43,9 @@ export function unsampledSpanContext(ctx: Context): SpanContext | undefined {
  */
 export function contextFor(parent: Context, span: Span): Context {
   if (span.isRecording()) return trace.setSpan(parent, span);
-  return trace.deleteSpan(parent).setValue(UNSAMPLED, span.spanContext());
+  // Each step copies the context: no span to delete (a request without traceparent) saves one.
+  const withoutSpan = trace.getSpan(parent) ? trace.deleteSpan(parent) : parent;
+  return withoutSpan.setValue(UNSAMPLED, span.spanContext());
 }
 
 /** `ctx` as a parent: its span, or else its unsampled span context, so a child follows the decision. */

@@ -81,15 +81,17 @@ export function traceIncomingRequests(tracer: Tracer, ignore: (path: string) => 
   ] as const) {
     const patched = server.prototype.emit;
     undo.push(() => (server.prototype.emit = patched));
-    const original = server.prototype.emit as (
-      this: unknown,
-      event: string | symbol,
-      ...args: unknown[]
-    ) => boolean;
-    server.prototype.emit = function emit(this: http.Server, event: string | symbol, ...args: unknown[]) {
-      if (event !== 'request') return original.call(this, event, ...args);
-      const [request, response] = args as [RoutedRequest, http.ServerResponse];
-      const run = (ctx: Context) => context.with(ctx, () => original.call(this, event, ...args));
+    const original = server.prototype.emit as (this: unknown, ...args: unknown[]) => boolean;
+    // Every event of every server passes here: others go straight through (`arguments`, no rest
+    // array), and a request's call has fixed arguments.
+    server.prototype.emit = function emit(this: http.Server, event: string | symbol) {
+      // eslint-disable-next-line prefer-rest-params
+      if (event !== 'request') return original.apply(this, arguments as unknown as unknown[]);
+      // eslint-disable-next-line prefer-rest-params
+      const request = arguments[1] as RoutedRequest;
+      // eslint-disable-next-line prefer-rest-params
+      const response = arguments[2] as http.ServerResponse;
+      const run = (ctx: Context) => context.with(ctx, () => original.call(this, event, request, response));
       if (ignore(pathOf(request.url))) return run(suppressTracing(ROOT_CONTEXT));
       const headers = request.headers;
       const parent =
