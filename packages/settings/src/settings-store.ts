@@ -38,11 +38,14 @@ export class SettingValidationError extends Error {
 
 /**
  * Live settings: stored in MongoDB, cached per process, invalidated on every replica through
- * Redis pub/sub as soon as one replica writes, and re-read after a short TTL regardless.
+ * Redis pub/sub as soon as one replica writes, and re-read in the background after a short TTL
+ * regardless.
  */
 export class SettingsStore {
   private readonly cache = new Map<SettingKey, CacheEntry>();
   private readonly inflight = new Map<SettingKey, Promise<unknown>>();
+  /** Changes seen per key (announced or made here), so a read older than a change is not cached. */
+  private readonly generations = new Map<SettingKey, number>();
   private readonly options: Required<SettingsStoreOptions>;
 
   constructor(options: SettingsStoreOptions) {
@@ -63,15 +66,38 @@ export class SettingsStore {
     if (subscriber.status === 'ready') await subscriber.unsubscribe(CHANGED_CHANNEL);
   }
 
+  /**
+   * Past its time a cached value is still served while one read refreshes it in the background, so
+   * a caller that has a value never waits on the database (per event in loyalty-sync, per request
+   * in profile-api). A change is announced and drops the value at once; the time only bounds what
+   * a lost announcement leaves stale. While the database cannot be read, the last value is kept.
+   */
   async get<K extends SettingKey>(key: K): Promise<Settings[K]> {
     const cached = this.cache.get(key);
-    if (cached && cached.expiresAt > Date.now()) return cached.value as Settings[K];
-    let pending = this.inflight.get(key);
-    if (!pending) {
-      pending = this.load(key).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, pending);
-    }
-    return (await pending) as Settings[K];
+    if (!cached) return (await this.refresh(key)) as Settings[K];
+    if (cached.expiresAt <= Date.now()) this.refresh(key).catch(() => undefined);
+    return cached.value as Settings[K];
+  }
+
+  /** One read per key at a time; one started before a change never joins a call made after it. */
+  private refresh(key: SettingKey): Promise<unknown> {
+    const inflight = this.inflight.get(key);
+    if (inflight) return inflight;
+    const pending: Promise<unknown> = this.load(key, this.generation(key)).finally(() => {
+      if (this.inflight.get(key) === pending) this.inflight.delete(key);
+    });
+    this.inflight.set(key, pending);
+    return pending;
+  }
+
+  private generation(key: SettingKey): number {
+    return this.generations.get(key) ?? 0;
+  }
+
+  private invalidate(key: SettingKey): void {
+    this.generations.set(key, this.generation(key) + 1);
+    this.cache.delete(key);
+    this.inflight.delete(key);
   }
 
   async set<K extends SettingKey>(key: K, value: unknown): Promise<Settings[K]> {
@@ -82,12 +108,12 @@ export class SettingsStore {
       { $set: { value: result.value, updated_at: new Date() } },
       { upsert: true },
     );
-    this.cache.delete(key);
+    this.invalidate(key);
     await this.options.redis.publish(CHANGED_CHANNEL, key);
     return result.value;
   }
 
-  private async load<K extends SettingKey>(key: K): Promise<Settings[K]> {
+  private async load<K extends SettingKey>(key: K, generation: number): Promise<Settings[K]> {
     const document = await this.collection().findOne({ _id: key });
     let value: Settings[K] = this.options.defaults[key];
     if (document) {
@@ -95,7 +121,10 @@ export class SettingsStore {
       // A stored value that no longer validates (schema tightened) falls back to the default.
       if (stored.ok) value = stored.value;
     }
-    this.cache.set(key, { value, expiresAt: Date.now() + this.options.cacheTtlMs });
+    // A read that began before a change may hold the old value: it answers its callers, no more.
+    if (this.generation(key) === generation) {
+      this.cache.set(key, { value, expiresAt: Date.now() + this.options.cacheTtlMs });
+    }
     return value;
   }
 
@@ -104,6 +133,6 @@ export class SettingsStore {
   }
 
   private readonly onMessage = (channel: string, key: string) => {
-    if (channel === CHANGED_CHANNEL && isSettingKey(key)) this.cache.delete(key);
+    if (channel === CHANGED_CHANNEL && isSettingKey(key)) this.invalidate(key);
   };
 }

@@ -10,22 +10,58 @@ import { createLoyaltySyncMetrics } from '../src/metrics.ts';
 import { event } from './support/events.ts';
 
 const TOPIC = 'profile.events.v1';
-const EVENTS = { GROUP_JOIN: 'group-join', CRASH: 'crash', DISCONNECT: 'disconnect' };
+const EVENTS = {
+  GROUP_JOIN: 'group-join',
+  CRASH: 'crash',
+  DISCONNECT: 'disconnect',
+  REBALANCING: 'rebalancing',
+};
 
-/** Just enough of a kafkajs consumer: its pause state, its listeners and the eachBatch it was given. */
+/**
+ * Just enough of a kafkajs consumer: its pause state, its listeners, the eachBatch it was given,
+ * and its offsets: resolved ones (the fetch position) and what was committed, in `log` order.
+ */
 function fakeKafka() {
   const listeners = new Map<string, (event: { payload: unknown }) => void>();
   const paused = new Set<number>();
   let eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
+  let runConfig: Record<string, unknown> = {};
+  const resolvedOffsets = new Map<number, string>();
+  const committedOffsets = new Map<number, string>();
+  const log: string[] = [];
+  const running = new Set<Promise<void>>();
+  const uncommittedOffsets = () => ({
+    topics: [
+      {
+        topic: TOPIC,
+        partitions: [...resolvedOffsets]
+          .filter(([partition, offset]) => committedOffsets.get(partition) !== offset)
+          .map(([partition, offset]) => ({ partition, offset })),
+      },
+    ].filter(({ partitions }) => partitions.length > 0),
+  });
+  const commitOffsetsIfNecessary = async (offsets?: ReturnType<typeof uncommittedOffsets>) => {
+    for (const { partitions } of offsets?.topics ?? []) {
+      for (const { partition, offset } of partitions) {
+        committedOffsets.set(partition, offset);
+        log.push(`commit ${partition}@${offset}`);
+      }
+    }
+  };
   const consumer = {
     events: EVENTS,
     on: (name: string, listener: (event: { payload: unknown }) => void) => listeners.set(name, listener),
     connect: async () => undefined,
     subscribe: async () => undefined,
     run: async (config: { eachBatch: typeof eachBatch }) => {
+      runConfig = config;
       eachBatch = config.eachBatch;
     },
-    disconnect: async () => undefined,
+    // kafkajs lets the running batches end before it leaves the group.
+    disconnect: async () => {
+      await Promise.allSettled([...running]);
+      log.push('disconnect');
+    },
     pause: (list: { topic: string; partitions?: number[] }[]) =>
       list.forEach(({ partitions = [] }) => partitions.forEach((partition) => paused.add(partition))),
     resume: (list: { topic: string; partitions?: number[] }[]) =>
@@ -37,18 +73,33 @@ function fakeKafka() {
   return {
     kafka: { consumer: () => consumer } as unknown as Kafka,
     paused,
+    log,
+    runConfig: () => runConfig,
+    committed: (partition: number) => committedOffsets.get(partition),
     emit: (name: string, payload: unknown) => listeners.get(name)?.({ payload }),
     /** Runs one batch of a partition; returns the offsets resolved. */
     async batch(partition: number, messages: KafkaMessage[]): Promise<string[]> {
       const resolved: string[] = [];
-      await eachBatch!({
+      const run = eachBatch!({
         batch: { topic: TOPIC, partition, highWatermark: String(messages.length + 10), messages },
-        resolveOffset: (offset: string) => resolved.push(offset),
+        resolveOffset: (offset: string) => {
+          resolved.push(offset);
+          // kafkajs commits the offset after the last one consumed
+          resolvedOffsets.set(partition, String(Number(offset) + 1));
+        },
         heartbeat: async () => undefined,
         isRunning: () => true,
         isStale: () => false,
-        commitOffsetsIfNecessary: async () => undefined,
+        commitOffsetsIfNecessary,
+        uncommittedOffsets,
       } as unknown as EachBatchPayload);
+      running.add(run);
+      try {
+        await run;
+      } finally {
+        running.delete(run);
+      }
+      log.push(`batch ${partition} ended`);
       return resolved;
     },
   };
@@ -70,7 +121,12 @@ function setUp(
   {
     handle,
     maxInFlight = 8,
-  }: { handle?: (update: ProfileUpdatedEvent) => Promise<SyncOutcome>; maxInFlight?: number } = {},
+    commitIntervalMs = 60_000,
+  }: {
+    handle?: (update: ProfileUpdatedEvent) => Promise<SyncOutcome>;
+    maxInFlight?: number;
+    commitIntervalMs?: number;
+  } = {},
 ) {
   const fake = fakeKafka();
   let circuit: BreakerState = 'closed';
@@ -111,6 +167,7 @@ function setUp(
     }),
     logger: createLogger('consumer-test', { level: 'silent' }),
     retryPauseMs: 20,
+    commitIntervalMs,
     onFatal: (error) => fatal.push(error),
   });
   const setCircuit = (state: BreakerState) => {
@@ -322,5 +379,47 @@ describe('profile events consumer', () => {
     expect(calls.started).not.toContain('2@2');
     expect([...fake.paused]).toEqual([5]);
     await consumer.stop();
+  });
+
+  test('when a batch is handled, then it ends without a commit, and the next interval commits what it resolved', async () => {
+    const { fake, consumer } = setUp([], { commitIntervalMs: 20 });
+    await consumer.start();
+
+    expect(fake.runConfig()).toMatchObject({ autoCommit: false, eachBatchAutoResolve: false });
+    expect(await fake.batch(4, [message(10, valid(1)), message(11, valid(2))])).toEqual(['10', '11']);
+    expect(fake.log).toEqual(['batch 4 ended']);
+    await waitFor('the interval to commit', () => fake.committed(4) === '12', { timeoutMs: 2_000 });
+    expect(fake.log).toEqual(['batch 4 ended', 'commit 4@12']);
+    await consumer.stop();
+  });
+
+  test('when the group starts to rebalance, then the offsets resolved so far are committed', async () => {
+    const { fake, consumer } = setUp([]);
+    await consumer.start();
+    await fake.batch(2, [message(5, valid(1))]);
+
+    fake.emit(EVENTS.REBALANCING, { groupId: 'loyalty-sync', memberId: 'm' });
+
+    await waitFor('the commit', () => fake.committed(2) === '6', { timeoutMs: 2_000 });
+    await consumer.stop();
+  });
+
+  test('when the consumer stops, then what its batches resolved is committed before it leaves the group', async () => {
+    const calls = heldCalls();
+    const { fake, consumer } = setUp([], { handle: calls.handle });
+    await consumer.start();
+    const done = fake.batch(1, [ofUser(1, 1)]);
+    await waitFor('the first batch to end', () => calls.inFlight().length === 1, { timeoutMs: 2_000 });
+    calls.finish('1@1');
+    await done;
+    const running = fake.batch(3, [ofUser(2, 1)]);
+    await waitFor('a record in flight', () => calls.inFlight().length === 1, { timeoutMs: 2_000 });
+
+    const stopped = consumer.stop();
+    calls.finish('2@1');
+    await running;
+    await stopped;
+
+    expect(fake.log).toEqual(['batch 1 ended', 'commit 1@12', 'commit 3@13', 'batch 3 ended', 'disconnect']);
   });
 });

@@ -4,20 +4,35 @@ import { KafkaEventPublisher } from '../src/data-access/kafka-event-publisher.ts
 
 const TOPIC = 'profile.events.test';
 
-function entry(version: number) {
-  return { event: { event_id: `e${version}`, user_id: 7, profile_version: version } as ProfileUpdatedEvent };
+function entry(version: number, userId = 7) {
+  return {
+    event: {
+      event_id: `e${userId}-${version}`,
+      user_id: userId,
+      profile_version: version,
+    } as ProfileUpdatedEvent,
+  };
 }
 
+/** Kafka's answer to a send: 'ok' lists every partition sent; `{ omit }` leaves those out, as kafkajs 2.2.4 can. */
+type Answer = Error | 'ok' | { omit: number[] };
+
 /** A Kafka whose topic exists and whose producers answer sends with what `answers` says, in turn. */
-function fakeKafka(answers: (Error | 'ok')[]) {
+function fakeKafka(answers: Answer[]) {
   const producers: { id: number; sends: number; disconnected: boolean }[] = [];
+  const sent: { partition: number; key: string }[][] = [];
   const kafka = {
     admin: () => ({
       connect: async () => undefined,
       disconnect: async () => undefined,
       listTopics: async () => [TOPIC],
       fetchTopicMetadata: async () => ({
-        topics: [{ name: TOPIC, partitions: [{ partitionId: 0, leader: 1 }] }],
+        topics: [
+          {
+            name: TOPIC,
+            partitions: Array.from({ length: 12 }, (_, partitionId) => ({ partitionId, leader: 1 })),
+          },
+        ],
       }),
     }),
     producer: () => {
@@ -28,17 +43,25 @@ function fakeKafka(answers: (Error | 'ok')[]) {
         disconnect: async () => {
           state.disconnected = true;
         },
-        send: async () => {
+        send: async ({ messages }: { messages: { partition: number; key: string }[] }) => {
           state.sends += 1;
+          sent.push(messages.map(({ partition, key }) => ({ partition, key })));
           const answer = answers.shift() ?? 'ok';
-          if (answer !== 'ok') throw answer;
-          return [];
+          if (answer instanceof Error) throw answer;
+          const omitted = answer === 'ok' ? [] : answer.omit;
+          return [...new Set(messages.map((message) => message.partition))]
+            .filter((partition) => !omitted.includes(partition))
+            .map((partition) => ({ topicName: TOPIC, partition, errorCode: 0 }));
         },
       };
     },
   };
-  return { kafka: kafka as unknown as Kafka, producers };
+  return { kafka: kafka as unknown as Kafka, producers, sent };
 }
+
+/** Users whose keys hash to different partitions of the fake topic's 12. */
+const USER_A = 1;
+const USER_B = 2;
 
 function protocolError(type: string): Error {
   return Object.assign(new Error(type), { type });
@@ -69,6 +92,54 @@ describe('KafkaEventPublisher', () => {
     expect(producers).toEqual([
       { id: 1, sends: 1, disconnected: true },
       { id: 2, sends: 2, disconnected: false },
+    ]);
+  });
+
+  test('when publishes of several users arrive while a send is in flight, then the next round sends them all in one send', async () => {
+    const { kafka, sent } = fakeKafka([]);
+    const publisher = new KafkaEventPublisher(kafka, TOPIC);
+    await publisher.connect();
+
+    await Promise.all([
+      publisher.publish([entry(1, USER_A)]),
+      publisher.publish([entry(1, USER_B)]),
+      publisher.publish([entry(2, USER_A)]),
+    ]);
+
+    expect(sent.map((send) => send.map(({ key }) => key).sort())).toEqual([
+      [String(USER_A)],
+      [String(USER_A), String(USER_B)],
+    ]);
+    expect(new Set(sent[1]!.map(({ partition }) => partition)).size).toBe(2);
+  });
+
+  test("when Kafka's answer leaves a partition out, then only that partition's publishes fail and the next send goes through a new producer", async () => {
+    const partitionOf = async (userId: number) => {
+      const probe = fakeKafka([]);
+      await new KafkaEventPublisher(probe.kafka, TOPIC).publish([entry(1, userId)]);
+      return probe.sent[0]![0]!.partition;
+    };
+    const { kafka, producers, sent } = fakeKafka(['ok', { omit: [await partitionOf(USER_A)] }, 'ok']);
+    const publisher = new KafkaEventPublisher(kafka, TOPIC);
+    await publisher.connect();
+
+    const first = publisher.publish([entry(1, USER_B)]);
+    const round = await Promise.allSettled([
+      publisher.publish([entry(1, USER_A)]),
+      publisher.publish([entry(2, USER_B)]),
+    ]);
+    await first;
+    await publisher.publish([entry(1, USER_A)]);
+
+    expect(sent.map((send) => send.length)).toEqual([1, 2, 1]);
+    expect(round[0]).toMatchObject({
+      status: 'rejected',
+      reason: { message: expect.stringMatching(/did not acknowledge partition/) },
+    });
+    expect(round[1]).toMatchObject({ status: 'fulfilled' });
+    expect(producers.map(({ sends, disconnected }) => ({ sends, disconnected }))).toEqual([
+      { sends: 2, disconnected: true },
+      { sends: 1, disconnected: false },
     ]);
   });
 });

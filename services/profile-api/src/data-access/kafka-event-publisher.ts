@@ -34,13 +34,15 @@ interface PartitionSend {
  * request (each caller still learns whether its own events were acknowledged). Under load that
  * is one produce request per round trip instead of one per update.
  *
- * Each kafkajs `send` holds the records of ONE partition (the batch is split by the producer's own
- * partitioner, and the parts go out in parallel). kafkajs 2.2.4 tracks a send's progress per broker:
- * when a leader dies mid-send and its partition moves to a broker that already acknowledged its own
- * part of the same send, the retry skips that partition and the send still resolves, so its records
- * were never written but looked published (the HA leader-kill test lost 3-5 updates a run that way).
- * A one-partition send has one leader at a time, so a retry always goes to the new leader. Callers
- * never span partitions: a publish is one user's events, keyed by the user id.
+ * One drain round is ONE kafkajs `send` with every partition's records, so kafkajs writes one produce
+ * request per partition leader (the idempotent producer holds one request in flight per broker: a
+ * send per partition would queue its requests one behind the other, a round trip each). kafkajs
+ * 2.2.4 tracks a send's progress per broker, though: when a leader dies mid-send and its partition
+ * moves to a broker that already acknowledged its own part of the same send, the retry skips that
+ * partition and the send still resolves, its records never written (the HA leader-kill test lost
+ * 3-5 updates a run that way when nothing checked). So each partition counts as published only
+ * when the send's answer lists it without error; the others' callers are told their publish
+ * failed, their events stay in the outbox, and the relay sends them again.
  *
  * Tracing: a request carries events of several commits, so each record gets a producer span of its
  * own, child of the trace context its commit stored in the outbox (see @app/telemetry's
@@ -110,11 +112,11 @@ export class KafkaEventPublisher implements EventPublisher {
         batch.push(next);
         size += next.entries.length;
       }
-      const outcomes = await Promise.all(this.byPartition(batch).map((part) => this.sendPartition(part)));
+      const succeeded = await this.sendRound(this.byPartition(batch));
       // After a send that failed part-way (a leader SIGKILLed) kafkajs's sequence numbers are not to
       // be trusted: the next send gets a new producer id. The failed events are still in the outbox
       // and sent again by the relay, so no deduplication that mattered is lost.
-      if (outcomes.includes(false)) await this.replaceProducer();
+      if (!succeeded) await this.replaceProducer();
     }
     this.sending = false;
   }
@@ -137,28 +139,58 @@ export class KafkaEventPublisher implements EventPublisher {
     return [...parts.values()];
   }
 
-  /** Sends one partition's records; tells their callers; false when the send failed. */
-  private async sendPartition({ partition, sends, entries }: PartitionSend): Promise<boolean> {
-    const messages = entries.map((entry) => ({ ...toMessage(entry), partition }));
-    const endSpans = startProducerSpans(
-      this.topic,
-      entries.map((entry, index) => ({
-        headers: messages[index]!.headers as Record<string, string>,
-        trace: entry.trace,
-        key: String(entry.event.user_id),
-      })),
-    );
+  /**
+   * Sends the round's records in one send; tells each partition's callers whether Kafka listed that
+   * partition as written. False when any partition was not.
+   */
+  private async sendRound(parts: PartitionSend[]): Promise<boolean> {
+    const traced = parts.map(({ partition, entries }) => {
+      const messages = entries.map((entry) => ({ ...toMessage(entry), partition }));
+      const endSpans = startProducerSpans(
+        this.topic,
+        entries.map((entry, index) => ({
+          headers: messages[index]!.headers as Record<string, string>,
+          trace: entry.trace,
+          key: String(entry.event.user_id),
+        })),
+      );
+      return { messages, endSpans };
+    });
+    let written: Set<number>;
     try {
       // The spans above are the records' own; kafkajs's would give every record one parent.
-      await withoutTracing(() => this.producer.send({ topic: this.topic, acks: -1, messages }));
-      endSpans();
-      for (const send of sends) send.done();
-      return true;
+      const acknowledged = await withoutTracing(() =>
+        this.producer.send({
+          topic: this.topic,
+          acks: -1,
+          messages: traced.flatMap((part) => part.messages),
+        }),
+      );
+      written = new Set(
+        acknowledged
+          .filter((record) => record.topicName === this.topic && record.errorCode === 0)
+          .map((record) => record.partition),
+      );
     } catch (error) {
-      endSpans(error);
-      for (const send of sends) send.failed(error);
+      for (const [index, { sends }] of parts.entries()) {
+        traced[index]!.endSpans(error);
+        for (const send of sends) send.failed(error);
+      }
       return false;
     }
+    let succeeded = true;
+    for (const [index, { partition, sends }] of parts.entries()) {
+      if (written.has(partition)) {
+        traced[index]!.endSpans();
+        for (const send of sends) send.done();
+        continue;
+      }
+      succeeded = false;
+      const error = new Error(`Kafka did not acknowledge partition ${partition} of ${this.topic}`);
+      traced[index]!.endSpans(error);
+      for (const send of sends) send.failed(error);
+    }
+    return succeeded;
   }
 
   async disconnect(): Promise<void> {

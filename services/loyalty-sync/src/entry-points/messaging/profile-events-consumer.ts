@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, OffsetsByTopicPartition } from 'kafkajs';
 import { EVENT_HEADERS, parseProfileUpdated } from '@app/events';
 import { Slots, type Logger } from '@app/service-kit';
 import { SpanKind, contextFrom, inSpan } from '@app/telemetry';
@@ -29,6 +29,8 @@ export interface ProfileEventsConsumerOptions {
   circuit: CircuitSignals;
   metrics: LoyaltySyncMetrics;
   logger: Logger;
+  /** How often the offsets resolved so far are committed; 1 s unless set. */
+  commitIntervalMs?: number;
   /** Pause of a partition after a database/settings failure or a failing provider, before it is tried again. */
   retryPauseMs?: number;
   /** The consumer crashed and kafkajs will not restart it: the process must end so it is restarted. */
@@ -43,6 +45,13 @@ type Verdict = 'done' | 'retry-later' | 'stop';
  * own events are handled one after the other, in order. Offsets advance only over the finished
  * prefix: records of other users that finished past an unfinished one are fetched again and
  * skipped as stale (their applied version is already recorded).
+ *
+ * Commits never hold up the fetch loop. kafkajs's auto-commit sends a commit after every batch, and
+ * its next fetch waits for it: with records arriving all the time that is one commit per batch, a
+ * log append at the group coordinator each, and under load the largest wait between a record
+ * landing and its handling. Auto-commit is off; the offsets resolved so far are committed once a
+ * second in the background, when the group starts to rebalance, and before the member leaves.
+ * What a crash leaves uncommitted (a second at most) is handled again and skipped as stale.
  *
  * Offsets are resolved by hand (eachBatch, eachBatchAutoResolve off): a record counts as consumed
  * only once it was applied, skipped or dead-lettered. When the circuit is open the record is
@@ -59,6 +68,12 @@ export class ProfileEventsConsumer {
   private readonly stopping = new AbortController();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly slots: Slots;
+  /** Commits the offsets resolved so far (kafkajs's, from any batch: it outlives the batch). */
+  private commitResolved: ((offsets: OffsetsByTopicPartition) => Promise<void>) | undefined;
+  private resolvedOffsets: (() => OffsetsByTopicPartition) | undefined;
+  private committing: Promise<void> | undefined;
+  private commitAgain: Promise<void> | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ProfileEventsConsumerOptions) {
     this.options = options;
@@ -114,23 +129,63 @@ export class ProfileEventsConsumer {
       else this.resumeAll(state);
     });
 
+    // The members' last progress before the group moves partitions (kafkajs has stopped fetching by then).
+    consumer.on(consumer.events.REBALANCING, () => void this.commitNow('rebalance'));
+
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning });
     await consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConcurrently,
       eachBatchAutoResolve: false,
-      // Progress inside a long batch is committed at least every second (and at the batch's end),
-      // so a crashed worker leaves little for the next owner to see again.
-      autoCommitInterval: 1_000,
+      autoCommit: false,
       eachBatch: (payload) => this.eachBatch(payload),
     });
+    this.commitTimer = setInterval(
+      () => void this.commitNow('interval'),
+      this.options.commitIntervalMs ?? 1_000,
+    );
+    this.commitTimer.unref();
+  }
+
+  /**
+   * Commits what was resolved and not yet committed, one commit at a time: a call during one in
+   * flight gets the next, which reads the offsets resolved by then. A failure only leaves those
+   * records to be handled again (in a rebalance, say: their next owner skips them as stale).
+   */
+  private commitNow(reason: string): Promise<void> {
+    const commit = this.commitResolved;
+    const resolved = this.resolvedOffsets;
+    if (!commit || !resolved) return Promise.resolve();
+    if (this.committing) {
+      this.commitAgain ??= this.committing.then(() => {
+        this.commitAgain = undefined;
+        return this.commitNow(reason);
+      });
+      return this.commitAgain;
+    }
+    const commitment = (async () => {
+      try {
+        const offsets = resolved();
+        if (offsets.topics.length > 0) await commit(offsets);
+      } catch (error) {
+        this.logger.debug({ err: error, reason }, 'offsets not committed; their records may be seen again');
+      }
+    })().finally(() => {
+      // Always after the assignment below, even when nothing was awaited.
+      if (this.committing === commitment) this.committing = undefined;
+    });
+    this.committing = commitment;
+    return this.committing;
   }
 
   /** Finishes the record in hand, commits what was handled and leaves the group. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    clearInterval(this.commitTimer);
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
+    // What finished before now; batches still running commit their own progress as they end.
+    await this.commitNow('stop');
     await this.consumer?.disconnect();
     this.joined = false;
   }
@@ -142,11 +197,14 @@ export class ProfileEventsConsumer {
     isRunning,
     isStale,
     commitOffsetsIfNecessary,
+    uncommittedOffsets,
   }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
-    // Commits and heartbeats run one at a time, behind the handling, and coalesce: each reads the
-    // offsets resolved by then. The first failure (a rebalance, say) stops the batch and is
-    // rethrown to kafkajs.
+    this.commitResolved = commitOffsetsIfNecessary;
+    this.resolvedOffsets = uncommittedOffsets;
+    // Heartbeats run one at a time, behind the handling, and coalesce, so a long batch keeps the
+    // member in its group. The first failure (a rebalance, say) stops the batch and is rethrown
+    // to kafkajs. The batch's end does not wait for one in flight.
     let progress = Promise.resolve();
     let progressQueued = false;
     let progressFailure: { error: unknown } | undefined;
@@ -156,7 +214,6 @@ export class ProfileEventsConsumer {
       progress = progress
         .then(async () => {
           progressQueued = false;
-          await commitOffsetsIfNecessary();
           await heartbeat();
         })
         .catch((error: unknown) => {
@@ -181,7 +238,8 @@ export class ProfileEventsConsumer {
         reportProgress();
       },
     });
-    await progress;
+    // Stopping: kafkajs leaves the group as soon as the batches end, so their progress is committed now.
+    if (!isRunning() || this.stopping.signal.aborted) await this.commitNow('stop');
     if (progressFailure) throw progressFailure.error;
   }
 
