@@ -26,6 +26,8 @@ export interface SettingsStoreOptions {
   defaults: Settings;
   /** Upper bound on staleness should an invalidation message be missed. */
   cacheTtlMs?: number;
+  /** The clock the TTL is read on (ms); Date.now unless a test steps its own. */
+  now?: () => number;
 }
 
 export class SettingValidationError extends Error {
@@ -49,7 +51,7 @@ export class SettingsStore {
   private readonly options: Required<SettingsStoreOptions>;
 
   constructor(options: SettingsStoreOptions) {
-    this.options = { cacheTtlMs: 1_000, ...options };
+    this.options = { cacheTtlMs: 1_000, now: Date.now, ...options };
   }
 
   /** Creates the settings collection if missing (before traffic), then follows invalidations. */
@@ -75,7 +77,7 @@ export class SettingsStore {
   async get<K extends SettingKey>(key: K): Promise<Settings[K]> {
     const cached = this.cache.get(key);
     if (!cached) return (await this.refresh(key)) as Settings[K];
-    if (cached.expiresAt <= Date.now()) this.refresh(key).catch(() => undefined);
+    if (cached.expiresAt <= this.options.now()) this.refresh(key).catch(() => undefined);
     return cached.value as Settings[K];
   }
 
@@ -123,7 +125,7 @@ export class SettingsStore {
     }
     // A read that began before a change may hold the old value: it answers its callers, no more.
     if (this.generation(key) === generation) {
-      this.cache.set(key, { value, expiresAt: Date.now() + this.options.cacheTtlMs });
+      this.cache.set(key, { value, expiresAt: this.options.now() + this.options.cacheTtlMs });
     }
     return value;
   }

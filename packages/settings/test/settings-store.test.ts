@@ -29,31 +29,36 @@ async function fakes() {
     subscribe: async () => undefined,
     unsubscribe: async () => undefined,
   };
+  let now = 0;
   const store = new SettingsStore({
     connection: connection as unknown as Connection,
     redis: { publish: async () => 1 } as unknown as Redis,
     subscriber: subscriber as unknown as Redis,
     defaults: settingDefaultsFromEnv({}),
     cacheTtlMs: 10,
+    now: () => now,
   });
   await store.start();
   return {
     store,
     reads,
+    /** Steps the store's clock past the cached values' time. */
+    pastTtl: () => {
+      now += 20;
+    },
     announce: (key: string) => listeners.forEach((listener) => listener('settings:changed', key)),
   };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
-const pastTtl = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('settings store', () => {
   test('when a cached value is past its time, then it is served at once while one read refreshes it', async () => {
-    const { store, reads } = await fakes();
+    const { store, reads, pastTtl } = await fakes();
     const first = store.get('USER_REQUIRED_FIELDS');
     reads.shift()!.resolve(['first_name']);
     expect(await first).toEqual(['first_name']);
-    await pastTtl();
+    pastTtl();
 
     expect(await store.get('USER_REQUIRED_FIELDS')).toEqual(['first_name']);
     expect(await store.get('USER_REQUIRED_FIELDS')).toEqual(['first_name']);
@@ -81,11 +86,11 @@ describe('settings store', () => {
   });
 
   test('when the database cannot be read past the time, then the last value is kept', async () => {
-    const { store, reads } = await fakes();
+    const { store, reads, pastTtl } = await fakes();
     const first = store.get('USER_REQUIRED_FIELDS');
     reads.shift()!.resolve(['first_name']);
     await first;
-    await pastTtl();
+    pastTtl();
 
     expect(await store.get('USER_REQUIRED_FIELDS')).toEqual(['first_name']);
     reads.shift()!.fail(new Error('connection refused'));
