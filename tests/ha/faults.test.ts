@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { waitFor } from '@app/testkit';
 import { ApiClient } from '../support/api-client.ts';
 import { createComposeStack, run, type ComposeStack } from '../support/compose-stack.ts';
+import { freeNetworkPrefix } from '../support/free-subnet.ts';
 import { LoyaltyProvider, type CustomerView } from '../support/loyalty-sync.ts';
 import { signUp } from '../support/sign-up.ts';
 import { createSuiteSteps } from '../support/suite-steps.ts';
@@ -183,7 +184,7 @@ describe('HA stack (3 Kafka nodes, 3 profile-api behind HAProxy, 3 loyalty-sync)
       projectPrefix: 'profile-ha',
       files: ['docker-compose.ha.yml'],
       extraPorts: KAFKA_PORTS,
-      networkPrefixVariable: 'HA_NETWORK_PREFIX',
+      env: { HA_NETWORK_PREFIX: await freeNetworkPrefix() },
     });
     const current = stack;
     const up = await timed('stack up (build, start, healthy)', () => current.up());

@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { freePort } from '@app/testkit';
-import { freeNetworkPrefix } from './free-subnet.ts';
 
 const ROOT = path.join(__dirname, '../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -132,8 +131,8 @@ export interface ComposeStackOptions {
   files?: string[];
   /** More host-port variables those files publish (e.g. HOST_KAFKA_1_PORT), each given a free port. */
   extraPorts?: string[];
-  /** A variable those files read a /24's first three octets from (HA_NETWORK_PREFIX), given a free one. */
-  networkPrefixVariable?: string;
+  /** More variables for the compose files (e.g. HA_NETWORK_PREFIX). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -147,7 +146,7 @@ export async function createComposeStack({
   waitTimeoutSeconds = 300,
   files = [],
   extraPorts = [],
-  networkPrefixVariable,
+  env: extraEnv = {},
 }: ComposeStackOptions = {}): Promise<ComposeStack> {
   const projectName = `${projectPrefix}-${randomUUID().slice(0, 8)}`;
   const variables = [...PORT_VARIABLES, ...extraPorts];
@@ -157,8 +156,8 @@ export async function createComposeStack({
     ...process.env,
     ...imageEnvironment(),
     ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+    ...extraEnv,
   };
-  if (networkPrefixVariable) env[networkPrefixVariable] = await freeNetworkPrefix();
   const fileArgs = [COMPOSE_FILE, ...files.map((file) => path.join(ROOT, file))].flatMap((file) => [
     '-f',
     file,

@@ -1,7 +1,11 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { run } from './compose-stack.ts';
 
-const docker = async (args: string[]) => (await promisify(execFile)('docker', args)).stdout;
+const docker = async (args: string[]) => {
+  const result = await run('docker', args);
+  if (result.code !== 0)
+    throw new Error(`docker ${args[0]} ${args[1]} exited with ${result.code}: ${result.stderr}`);
+  return result.stdout;
+};
 
 /** An IPv4 CIDR as its first address and size, both as numbers. */
 function parseCidr(cidr: string): { start: number; size: number } | undefined {
