@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { ensureCollections } from '@app/datastores';
@@ -59,6 +60,9 @@ export class SettingsStore {
     const { connection, subscriber } = this.options;
     await ensureCollections(connection, [COLLECTION]);
     subscriber.on('message', this.onMessage);
+    // Not before the connection is ready: ioredis sends SUBSCRIBE during its handshake, and its own
+    // ready check (INFO) is then refused in subscriber mode, so the connection fails and reconnects.
+    if (subscriber.status !== 'ready') await once(subscriber, 'ready');
     await subscriber.subscribe(CHANGED_CHANNEL);
   }
 
