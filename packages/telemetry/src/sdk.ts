@@ -11,7 +11,6 @@ import {
 } from '@opentelemetry/core';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { MongooseInstrumentation } from '@opentelemetry/instrumentation-mongoose';
@@ -26,6 +25,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { register as registerImportHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { samplerSpec, tracesExporters } from './env.ts';
+import { CallerContextIORedisInstrumentation } from './ioredis-caller-context.ts';
 import { createSampler } from './sampler.ts';
 import { setTracingHandle, type TracingHandle } from './lifecycle.ts';
 import { unsampledAware } from './propagation.ts';
@@ -74,8 +74,12 @@ export function createInstrumentations(): Instrumentation[] {
     }),
     new UndiciInstrumentation({ requireParentforSpans: true }),
     // Commands outside a traced operation (pub/sub, background rounds) start no trace of their own.
-    // Only the command name: keys hold session ids and user ids.
-    new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+    // Only the command name: keys hold session ids and user ids. Spans go to the command's caller,
+    // also when auto-pipelining sends it with other callers' commands (see ioredis-caller-context.ts).
+    new CallerContextIORedisInstrumentation({
+      requireParentSpan: true,
+      dbStatementSerializer: (command) => command,
+    }),
     new MongooseInstrumentation({ requireParentSpan: true }),
     new MongoDBInstrumentation({ requireParentSpan: true }),
     new KafkaJsInstrumentation(),

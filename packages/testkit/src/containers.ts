@@ -15,6 +15,7 @@ const READY = {
   mongo: /Waiting for connections|secantusd-rs listening on/, // mongod's JSON log | the stand-in's
   redis: /Ready to accept connections/,
   kafka: /Kafka Server started/,
+  zipkin: /Serving HTTP at/,
 };
 
 const STARTUP_TIMEOUT_MS = 120_000;
@@ -107,5 +108,20 @@ export async function startKafka(): Promise<ServiceContainer> {
     .start();
   const url = `localhost:${port}`;
   report('kafka', image, url, startedAt);
+  return wrap(container, url, image);
+}
+
+/** Zipkin with in-memory storage: traces read back through its API (`<url>/api/v2/trace/<id>`). */
+export async function startZipkin(): Promise<ServiceContainer> {
+  const image = imageFor('ZIPKIN_IMAGE');
+  const startedAt = Date.now();
+  const port = await freePort();
+  const container = await new GenericContainer(image)
+    .withExposedPorts({ container: 9411, host: port })
+    .withWaitStrategy(Wait.forLogMessage(READY.zipkin))
+    .withStartupTimeout(STARTUP_TIMEOUT_MS)
+    .start();
+  const url = `http://localhost:${port}`;
+  report('zipkin', image, url, startedAt);
   return wrap(container, url, image);
 }

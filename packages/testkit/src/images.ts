@@ -7,6 +7,7 @@ const OFFICIAL_IMAGES = {
   REDIS_IMAGE: 'redis:7-alpine',
   KAFKA_IMAGE: 'apache/kafka:4.1.2',
   NODE_IMAGE: 'node:24-bookworm-slim',
+  ZIPKIN_IMAGE: 'openzipkin/zipkin:3.6.1',
 } as const;
 
 export type ImageVariable = keyof typeof OFFICIAL_IMAGES;

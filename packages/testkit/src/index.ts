@@ -1,4 +1,11 @@
-export { freePort, startKafka, startMongo, startRedis, type ServiceContainer } from './containers.ts';
+export {
+  freePort,
+  startKafka,
+  startMongo,
+  startRedis,
+  startZipkin,
+  type ServiceContainer,
+} from './containers.ts';
 export { startRedisCluster, type RedisClusterContainer } from './redis-cluster.ts';
 export { imageFor, type ImageVariable } from './images.ts';
 export { startStack, type RunningStack, type StackUrls } from './stack.ts';
