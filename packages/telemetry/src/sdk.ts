@@ -1,5 +1,6 @@
 // The tracing SDK, configured in code. Loaded only by register.ts, only when tracing is configured:
 // nothing here runs in tests or in a process without OTEL_* exporter settings.
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { DiagConsoleLogger, context, diag, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -15,7 +16,7 @@ import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { MongooseInstrumentation } from '@opentelemetry/instrumentation-mongoose';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { detectResources, envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -30,6 +31,9 @@ import { createSampler } from './sampler.ts';
 import { setTracingHandle, type TracingHandle } from './lifecycle.ts';
 import { unsampledAware } from './propagation.ts';
 import { traceIncomingRequests } from './server-spans.ts';
+
+/** Not yet stable, so not exported by semantic-conventions' main entry (its advice: copy it). */
+const ATTR_HOST_NAME = 'host.name';
 
 /** Probes and scrapes: every few seconds, of no interest in a trace. */
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -107,11 +111,12 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
 
   registerImportHooks({ include: HOOKED_IMPORTS });
 
-  // Zipkin repeats the resource on every span: the service, its host (the container, so the replica)
-  // and OTEL_RESOURCE_ATTRIBUTES; no os/process detail (command lines) on each span.
-  const resource = detectResources({ detectors: [envDetector, hostDetector] }).merge(
-    resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
-  );
+  // Zipkin repeats the resource on every span, so it is kept small: the service, its host name (the
+  // container, so the replica) and OTEL_RESOURCE_ATTRIBUTES, which win; no host id or architecture,
+  // no os/process detail (command lines), and no cloud detector probing a metadata address.
+  const resource = resourceFromAttributes({ [ATTR_HOST_NAME]: hostname() })
+    .merge(detectResources({ detectors: [envDetector] }))
+    .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }));
   const provider = new TracerProvider({
     resource,
     sampler,
