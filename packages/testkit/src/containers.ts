@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { imageFor } from './images.ts';
+import { imageFor, type ImageVariable } from './images.ts';
 
 export interface ServiceContainer {
   readonly url: string;
@@ -51,44 +51,60 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startMongo(): Promise<ServiceContainer> {
-  const image = imageFor('MONGO_IMAGE');
-  const startedAt = Date.now();
-  const port = await freePort();
-  const container = await new GenericContainer(image)
-    .withExposedPorts({ container: 27017, host: port })
-    .withWaitStrategy(Wait.forLogMessage(READY.mongo))
-    .withStartupTimeout(STARTUP_TIMEOUT_MS)
-    .start();
-  const url = `mongodb://localhost:${port}/`;
-  report('mongo', image, url, startedAt);
-  return wrap(container, url, image);
+interface ContainerSpec {
+  name: keyof typeof READY;
+  image: ImageVariable;
+  containerPort: number;
+  /** The client URL for the host port the container is published on. */
+  url: (port: number) => string;
+  /** Environment for the container; the host port is known by then (e.g. an advertised listener). */
+  environment?: (port: number) => Record<string, string>;
 }
 
-export async function startRedis(): Promise<ServiceContainer> {
-  const image = imageFor('REDIS_IMAGE');
+/** One container on a free host port (kept across restarts), ready when its log says so. */
+async function startContainer({ name, image: variable, containerPort, url, environment }: ContainerSpec) {
+  const image = imageFor(variable);
   const startedAt = Date.now();
   const port = await freePort();
   const container = await new GenericContainer(image)
-    .withExposedPorts({ container: 6379, host: port })
-    .withWaitStrategy(Wait.forLogMessage(READY.redis))
+    .withEnvironment(environment?.(port) ?? {})
+    .withExposedPorts({ container: containerPort, host: port })
+    .withWaitStrategy(Wait.forLogMessage(READY[name]))
     .withStartupTimeout(STARTUP_TIMEOUT_MS)
     .start();
-  const url = `redis://localhost:${port}`;
-  report('redis', image, url, startedAt);
-  return wrap(container, url, image);
+  report(name, image, url(port), startedAt);
+  return wrap(container, url(port), image);
+}
+
+export function startMongo(): Promise<ServiceContainer> {
+  return startContainer({
+    name: 'mongo',
+    image: 'MONGO_IMAGE',
+    containerPort: 27017,
+    url: (port) => `mongodb://localhost:${port}/`,
+  });
+}
+
+export function startRedis(): Promise<ServiceContainer> {
+  return startContainer({
+    name: 'redis',
+    image: 'REDIS_IMAGE',
+    containerPort: 6379,
+    url: (port) => `redis://localhost:${port}`,
+  });
 }
 
 /**
  * A single-node KRaft broker whose advertised listener is the host port it is published on,
  * so clients on the host can follow the metadata it returns.
  */
-export async function startKafka(): Promise<ServiceContainer> {
-  const image = imageFor('KAFKA_IMAGE');
-  const startedAt = Date.now();
-  const port = await freePort();
-  const container = await new GenericContainer(image)
-    .withEnvironment({
+export function startKafka(): Promise<ServiceContainer> {
+  return startContainer({
+    name: 'kafka',
+    image: 'KAFKA_IMAGE',
+    containerPort: 9092,
+    url: (port) => `localhost:${port}`,
+    environment: (port) => ({
       KAFKA_NODE_ID: '1',
       KAFKA_PROCESS_ROLES: 'broker,controller',
       KAFKA_LISTENERS: 'PLAINTEXT://:9092,CONTROLLER://:9093',
@@ -101,27 +117,16 @@ export async function startKafka(): Promise<ServiceContainer> {
       KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
       KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
       KAFKA_NUM_PARTITIONS: '1',
-    })
-    .withExposedPorts({ container: 9092, host: port })
-    .withWaitStrategy(Wait.forLogMessage(READY.kafka))
-    .withStartupTimeout(STARTUP_TIMEOUT_MS)
-    .start();
-  const url = `localhost:${port}`;
-  report('kafka', image, url, startedAt);
-  return wrap(container, url, image);
+    }),
+  });
 }
 
 /** Zipkin with in-memory storage: traces read back through its API (`<url>/api/v2/trace/<id>`). */
-export async function startZipkin(): Promise<ServiceContainer> {
-  const image = imageFor('ZIPKIN_IMAGE');
-  const startedAt = Date.now();
-  const port = await freePort();
-  const container = await new GenericContainer(image)
-    .withExposedPorts({ container: 9411, host: port })
-    .withWaitStrategy(Wait.forLogMessage(READY.zipkin))
-    .withStartupTimeout(STARTUP_TIMEOUT_MS)
-    .start();
-  const url = `http://localhost:${port}`;
-  report('zipkin', image, url, startedAt);
-  return wrap(container, url, image);
+export function startZipkin(): Promise<ServiceContainer> {
+  return startContainer({
+    name: 'zipkin',
+    image: 'ZIPKIN_IMAGE',
+    containerPort: 9411,
+    url: (port) => `http://localhost:${port}`,
+  });
 }
