@@ -3,12 +3,14 @@ import type { Connection } from 'mongoose';
 import type { ProfileUpdatedEvent } from '@app/events';
 import { OutboxRepository } from '../../services/profile-api/src/data-access/outbox-repository.ts';
 import { connectProfileDatabase } from '../../services/profile-api/src/data-access/mongo.ts';
+import { userModel } from '../../services/profile-api/src/data-access/user-model.ts';
 import { mongoUrlFor } from '../support/env.ts';
 
 interface StoredOutbox {
   _id: string;
   outbox: Pick<ProfileUpdatedEvent, 'event_id' | 'occurred_at'>[];
   outbox_since?: Date;
+  outbox_removals?: number;
 }
 
 function eventAt(occurredAt: string) {
@@ -32,12 +34,13 @@ describe('profile-api: removing published events from the outbox', () => {
 
   const users = () => connection.collection<StoredOutbox>('users');
 
-  async function userWith(events: StoredOutbox['outbox']): Promise<number> {
+  async function userWith(events: StoredOutbox['outbox'], removals?: number): Promise<number> {
     const id = Math.floor(Math.random() * 1e9);
     await users().insertOne({
       _id: String(id),
       outbox: events,
       outbox_since: new Date(events[0]!.occurred_at),
+      ...(removals !== undefined && { outbox_removals: removals }),
     });
     return id;
   }
@@ -114,5 +117,79 @@ describe('profile-api: removing published events from the outbox', () => {
     // Never later than the oldest event still waiting, so the relay's backlog query finds it.
     const oldest = Math.min(...after!.outbox.map((event) => Date.parse(event.occurred_at)));
     expect(after?.outbox_since?.getTime()).toBeLessThanOrEqual(oldest);
+  });
+
+  describe('when the caller knows the removal count (the relay, under the lease)', () => {
+    test('when several users’ removals arrive together, then they share statements and each answers its count plus one', async () => {
+      const events = Array.from({ length: 12 }, () => eventAt('2026-01-01T00:00:01Z'));
+      const ids = await Promise.all(
+        events.map((event, index) => userWith([event], index % 2 ? 4 : undefined)),
+      );
+      const bulkWrite = jest.spyOn(userModel(connection).collection, 'bulkWrite');
+
+      try {
+        const counts = await Promise.all(
+          ids.map((id, index) => outbox.removePublished(id, [events[index]!.event_id], index % 2 ? 4 : 0)),
+        );
+
+        // The first goes out alone; the others gather while it is in flight.
+        expect(bulkWrite.mock.calls.length).toBeLessThanOrEqual(2);
+        expect(counts).toEqual(ids.map((_, index) => (index % 2 ? 5 : 1)));
+      } finally {
+        bulkWrite.mockRestore();
+      }
+      for (const [index, id] of ids.entries()) {
+        const after = await users().findOne({ _id: String(id) });
+        expect(after?.outbox).toEqual([]);
+        expect(after).not.toHaveProperty('outbox_since');
+        expect(after?.outbox_removals).toBe(index % 2 ? 5 : 1);
+      }
+    });
+
+    test('when a commit appended an event since, then only the published events leave and outbox_since stays no later than the one left', async () => {
+      const published = eventAt('2026-01-01T00:00:01Z');
+      const appended = eventAt('2026-01-01T00:00:05Z');
+      const id = await userWith([published, appended], 2);
+
+      const count = await outbox.removePublished(id, [published.event_id], 2);
+
+      const after = await users().findOne({ _id: String(id) });
+      expect(count).toBe(3);
+      expect(after?.outbox.map((event) => event.event_id)).toEqual([appended.event_id]);
+      expect(after?.outbox_removals).toBe(3);
+      expect(after?.outbox_since?.getTime()).toBeLessThanOrEqual(Date.parse(appended.occurred_at));
+      expect(await outbox.usersWithBacklog(new Date('2026-01-01T00:00:05Z'), 1000)).toContain(id);
+    });
+
+    test('when the count moved since the caller read it, then the events are still removed and the answer is the count as it is', async () => {
+      const moved = eventAt('2026-01-01T00:00:01Z');
+      const usual = eventAt('2026-01-01T00:00:01Z');
+      const movedId = await userWith([moved], 7);
+      const usualId = await userWith([usual]);
+
+      const [movedCount, usualCount] = await Promise.all([
+        outbox.removePublished(movedId, [moved.event_id], 5),
+        outbox.removePublished(usualId, [usual.event_id], 0),
+      ]);
+
+      expect(movedCount).toBe(8);
+      expect(await outbox.eventsOf(movedId)).toEqual({ entries: [], removals: 8 });
+      // A removal its statement did apply may count once more when its batch is redone alone.
+      expect(usualCount).toBeGreaterThanOrEqual(1);
+      expect(await outbox.eventsOf(usualId)).toEqual({ entries: [], removals: usualCount });
+      for (const id of [movedId, usualId]) {
+        expect(await users().findOne({ _id: String(id) })).not.toHaveProperty('outbox_since');
+      }
+    });
+
+    test('when the events are gone already, then nothing else is touched and the answer is the count as it is', async () => {
+      const left = eventAt('2026-01-01T00:00:02Z');
+      const id = await userWith([left], 3);
+
+      const count = await outbox.removePublished(id, [randomUUID()], 3);
+
+      expect(await outbox.eventsOf(id)).toEqual({ entries: [{ event: left }], removals: count });
+      expect(count).toBe(4);
+    });
   });
 });

@@ -31,6 +31,7 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
   );
   const removals = new Map<number, number>();
   const reads = { count: 0 };
+  const removalCountsGiven: (number | undefined)[] = [];
   const outbox: Outbox = {
     usersWithBacklog: async () => [...outboxes.keys()].filter((userId) => outboxes.get(userId)!.length > 0),
     eventsOf: async (userId) => {
@@ -40,7 +41,8 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
         removals: removals.get(userId) ?? 0,
       };
     },
-    removePublished: async (userId, ids) => {
+    removePublished: async (userId, ids, known) => {
+      removalCountsGiven.push(known);
       outboxes.set(
         userId,
         outboxes.get(userId)!.filter((event) => !ids.includes(event.event_id)),
@@ -90,6 +92,7 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
     outboxes,
     removals,
     reads,
+    removalCountsGiven,
     notes,
     state,
     busy,
@@ -201,5 +204,18 @@ describe('OutboxRelay fast path', () => {
 
     expect(world.reads.count).toBe(2);
     expect(versionsPublished(world)).toEqual([2, 3]);
+  });
+
+  test('when the relay removes what it published, then it tells the outbox the removal count it published from', async () => {
+    const world = relayWorld({}, 1);
+    world.release();
+    world.relay.publishSoon(1, commit(world, 1, 2));
+    await waitFor('version 2 published', () => world.outboxes.get(1)!.length === 0);
+    world.relay.publishSoon(1, commit(world, 1, 3));
+    await waitFor('version 3 published', () => world.outboxes.get(1)!.length === 0);
+    await world.relay.stop();
+
+    // Read from the outbox the first time, from the commit's snapshot (note matched) the second.
+    expect(world.removalCountsGiven).toEqual([0, 1]);
   });
 });

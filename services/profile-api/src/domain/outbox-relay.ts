@@ -112,6 +112,7 @@ export class OutboxRelay {
       const after = await this.options.outbox.removePublished(
         userId,
         entries.map((entry) => entry.event.event_id),
+        removals,
       );
       hold.leave(String(after));
       this.options.onPublished?.(entries.length, seconds);
