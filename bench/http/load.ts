@@ -27,7 +27,11 @@ export interface LoadSpec {
   idleCpuMsPerSecond?: Partial<Record<CpuMeterName, number>>;
 }
 
-export type CpuMeterName = 'server' | 'db';
+/**
+ * The server, the database, Redis and Kafka containers, this process (the load generator) and the
+ * machine as a whole (every core, every process: what the others leave is other work on the machine).
+ */
+export type CpuMeterName = 'server' | 'db' | 'redis' | 'kafka' | 'bench' | 'machine';
 
 export interface LoadFigures {
   reqPerSec: number;

@@ -54,6 +54,29 @@ export function processCpuMs(pid: number): number | undefined {
 }
 
 /**
+ * CPU time (ms) the whole machine has been busy, all cores together (/proc/stat: everything but idle
+ * and iowait), so a run can be charged what every process on it used: the load generator, Redis,
+ * Kafka and any other work too. Undefined off Linux.
+ */
+export function machineCpuMs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields;
+    return (
+      (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) /
+      ticksPerSecond()
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * CPU time (ms) of the processes of the container publishing `hostPort`, e.g. the database's, read from
  * /proc (so this process must see the container's pids: a local engine, as root). Undefined when
  * no such container is found.
