@@ -10,8 +10,9 @@
  * - commit+remove/u: the same removal as an updateOne (no document returned).
  * - commit+bulk:     the removals of every worker gathered while one is in flight and written in
  *                    one unordered bulkWrite (one round trip for all of them).
- * - commit+bulk/2:     the same with each removal as profile-api writes it: two updates in an
- *                    ordered bulkWrite, the second for an outbox that grew meanwhile.
+ * - commit+bulk/2:     the same with a second update per removal in an ordered bulkWrite, for an
+ *                    outbox that grew meanwhile (the design profile-api did not take: that update
+ *                    costs the database about as much when it matches nothing).
  * - commit+remove/no-since: commit+remove/u without touching outbox_since (its index's price).
  * - commit-only:     the commit with the outbox kept at one entry ($slice), no removal: the commit's
  *                    own price.

@@ -161,35 +161,52 @@ describe('profile-api: removing published events from the outbox', () => {
       expect(await outbox.usersWithBacklog(new Date('2026-01-01T00:00:05Z'), 1000)).toContain(id);
     });
 
-    test('when the count moved since the caller read it, then the events are still removed and the answer is the count as it is', async () => {
-      const moved = eventAt('2026-01-01T00:00:01Z');
-      const usual = eventAt('2026-01-01T00:00:01Z');
-      const movedId = await userWith([moved], 7);
-      const usualId = await userWith([usual]);
+    test('when one removal of a statement does not match, then the others still answer their count plus one and that one is done alone', async () => {
+      const [leader, moved, appendedTo, usual] = Array.from({ length: 4 }, () =>
+        eventAt('2026-01-01T00:00:01Z'),
+      );
+      const appended = eventAt('2026-01-01T00:00:09Z');
+      const leaderId = await userWith([leader!]);
+      // Another holder removed something since this caller read the count (a lease that lapsed).
+      const movedId = await userWith([moved!], 7);
+      const appendedId = await userWith([appendedTo!, appended], 2);
+      const usualId = await userWith([usual!]);
+      const bulkWrite = jest.spyOn(userModel(connection).collection, 'bulkWrite');
 
-      const [movedCount, usualCount] = await Promise.all([
-        outbox.removePublished(movedId, [moved.event_id], 5),
-        outbox.removePublished(usualId, [usual.event_id], 0),
-      ]);
+      let counts: number[];
+      try {
+        // The leader's statement is in flight while the other three gather for the next one.
+        counts = await Promise.all([
+          outbox.removePublished(leaderId, [leader!.event_id], 0),
+          outbox.removePublished(movedId, [moved!.event_id], 5),
+          outbox.removePublished(appendedId, [appendedTo!.event_id], 2),
+          outbox.removePublished(usualId, [usual!.event_id], 0),
+        ]);
+        expect(bulkWrite).toHaveBeenCalledTimes(2);
+      } finally {
+        bulkWrite.mockRestore();
+      }
 
-      expect(movedCount).toBe(8);
+      expect(counts).toEqual([1, 8, 3, 1]);
       expect(await outbox.eventsOf(movedId)).toEqual({ entries: [], removals: 8 });
-      // A removal its statement did apply may count once more when its batch is redone alone.
-      expect(usualCount).toBeGreaterThanOrEqual(1);
-      expect(await outbox.eventsOf(usualId)).toEqual({ entries: [], removals: usualCount });
-      for (const id of [movedId, usualId]) {
+      expect(await outbox.eventsOf(usualId)).toEqual({ entries: [], removals: 1 });
+      expect(await outbox.eventsOf(appendedId)).toEqual({ entries: [{ event: appended }], removals: 3 });
+      for (const id of [leaderId, movedId, usualId]) {
         expect(await users().findOne({ _id: String(id) })).not.toHaveProperty('outbox_since');
       }
+      expect((await users().findOne({ _id: String(appendedId) }))?.outbox_since).toEqual(
+        new Date(appended.occurred_at),
+      );
     });
 
-    test('when the events are gone already, then nothing else is touched and the answer is the count as it is', async () => {
+    test('when the events are gone already, then nothing is touched and the answer is the count as it is', async () => {
       const left = eventAt('2026-01-01T00:00:02Z');
       const id = await userWith([left], 3);
 
       const count = await outbox.removePublished(id, [randomUUID()], 3);
 
-      expect(await outbox.eventsOf(id)).toEqual({ entries: [{ event: left }], removals: count });
-      expect(count).toBe(4);
+      expect(count).toBe(3);
+      expect(await outbox.eventsOf(id)).toEqual({ entries: [{ event: left }], removals: 3 });
     });
   });
 });

@@ -18,24 +18,20 @@ interface QueuedRemoval extends Removal {
 
 /**
  * Outbox removals, group-committed: one removal statement in flight at a time, and the removals
- * that arrive meanwhile go out together in the next one (one ordered bulkWrite: one round trip,
+ * that arrive meanwhile go out together in the next one (one unordered bulkWrite: one round trip,
  * and the database's per-statement work shared). Under load that is one statement per round trip
  * instead of one per publish; each caller still waits for its own removal to be written, so the
  * relay releases a user's lease only once the user's removal is durable.
  *
- * Each removal is two updates, both conditional on the count the caller knows (no removal since)
- * and on every one of its events still being there:
- * - the outbox holds exactly those events: pull them, count the removal, drop `outbox_since` (the
- *   usual case, as in OutboxRepository.removeAlone);
- * - otherwise (a commit appended events since): pull them and count. `outbox_since` stays, earlier
- *   than needed, which its invariant allows: the appended events' own publish empties the outbox
- *   and drops it, or, should that fail, the relay's round publishes them a little early.
- * The first counts, so the second cannot match after it: a removal matches one of its two updates
- * or neither. When every removal of a statement matched one, each count is its `removals` + 1.
- * Otherwise (the count moved because a lease lapsed, an event or the user is gone, or the write
- * failed), every removal of that statement is done again alone, which answers the count as it is.
- * For a removal the statement did apply that is an empty `$pull` that counts once more: harmless,
- * since the count only has to change with every removal.
+ * Each removal is the usual case of OutboxRepository.removeAlone, in one update: the outbox holds
+ * exactly the published events and the count the caller knows (no removal since), so pull them,
+ * count the removal and drop `outbox_since`. When all of a statement's updates matched, each count
+ * is its `removals` + 1. Otherwise (a commit appended an event since, a lease lapsed, the user is
+ * gone, or the write failed) the users of that statement are read in one query: a removal whose
+ * events are all gone answers the count as read; one whose events are still there is removed
+ * alone (which also moves `outbox_since` to what remains). Only a second update of the same
+ * document could tell which updates matched, and on this database a non-matching update costs
+ * about as much as a matching one, so the rarer read is cheaper.
  */
 export class GroupedRemovals {
   private readonly collection: mongo.Collection<UserDocument>;
@@ -68,7 +64,7 @@ export class GroupedRemovals {
   private async write(batch: QueuedRemoval[]): Promise<void> {
     let matched = -1;
     try {
-      const result = await this.collection.bulkWrite(batch.flatMap(updatesOf), { ordered: true });
+      const result = await this.collection.bulkWrite(batch.map(updateOf), { ordered: false });
       matched = result.matchedCount;
     } catch {
       // Settled one by one below: each caller gets its own answer or error.
@@ -77,30 +73,44 @@ export class GroupedRemovals {
       for (const removal of batch) removal.done(removal.removals + 1);
       return;
     }
+    let stored: Map<string, Pick<UserDocument, 'outbox' | 'outbox_removals'>>;
+    try {
+      const documents = await this.collection
+        .find(
+          { _id: { $in: batch.map(({ userId }) => userKey(userId)) } },
+          { projection: { outbox: 1, outbox_removals: 1 } },
+        )
+        .toArray();
+      stored = new Map(documents.map((document) => [document._id, document]));
+    } catch {
+      stored = new Map();
+    }
     await Promise.all(
-      batch.map(({ userId, eventIds, done, failed }) =>
-        this.removeAlone(userId, eventIds).then(done, failed),
-      ),
+      batch.map(async ({ userId, eventIds, done, failed }) => {
+        const document = stored.get(userKey(userId));
+        const left = new Set(document?.outbox.map((event) => event.event_id));
+        if (document && !eventIds.some((id) => left.has(id))) return done(document.outbox_removals ?? 0);
+        return this.removeAlone(userId, eventIds).then(done, failed);
+      }),
     );
   }
 }
 
-function updatesOf({ userId, eventIds, removals }: Removal): mongo.AnyBulkWriteOperation<UserDocument>[] {
-  // The count is absent until the first removal.
-  const unchanged = { _id: userKey(userId), outbox_removals: removals === 0 ? { $exists: false } : removals };
-  const pull = { $pull: { outbox: { event_id: { $in: eventIds } } }, $inc: { outbox_removals: 1 } };
-  return [
-    {
-      updateOne: {
-        filter: { ...unchanged, outbox: { $size: eventIds.length }, 'outbox.event_id': { $all: eventIds } },
-        update: { ...pull, $unset: { outbox_since: 1 } } as mongo.UpdateFilter<UserDocument>,
+function updateOf({ userId, eventIds, removals }: Removal): mongo.AnyBulkWriteOperation<UserDocument> {
+  return {
+    updateOne: {
+      filter: {
+        _id: userKey(userId),
+        // The count is absent until the first removal.
+        outbox_removals: removals === 0 ? { $exists: false } : removals,
+        outbox: { $size: eventIds.length },
+        'outbox.event_id': { $all: eventIds },
+      },
+      update: {
+        $pull: { outbox: { event_id: { $in: eventIds } } },
+        $inc: { outbox_removals: 1 },
+        $unset: { outbox_since: 1 },
       },
     },
-    {
-      updateOne: {
-        filter: { ...unchanged, 'outbox.event_id': { $all: eventIds } },
-        update: pull as mongo.UpdateFilter<UserDocument>,
-      },
-    },
-  ] as mongo.AnyBulkWriteOperation<UserDocument>[];
+  } as mongo.AnyBulkWriteOperation<UserDocument>;
 }
