@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Preloaded into each server child: it stops itself should this process die without stopping it. */
@@ -74,6 +74,34 @@ export function machineCpuMs(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time (ms) of the engine's userland proxies (docker-proxy) forwarding these host ports to their
+ * containers: every byte to and from a published port passes through one, so each round trip to the
+ * database, Redis or Kafka costs it CPU too. Undefined when there are none (e.g. userland-proxy off).
+ */
+export function portProxyCpuMeter(hostPorts: number[]): (() => number | undefined) | undefined {
+  const wanted = new Set(hostPorts.map(String));
+  const pids: number[] = [];
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let argv: string[];
+      try {
+        argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      } catch {
+        continue;
+      }
+      if (!argv[0]?.endsWith('docker-proxy')) continue;
+      const port = argv[argv.indexOf('-host-port') + 1];
+      if (port && wanted.has(port)) pids.push(Number(entry));
+    }
+  } catch {
+    return undefined;
+  }
+  if (pids.length === 0) return undefined;
+  return () => pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
 }
 
 /**

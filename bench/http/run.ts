@@ -21,7 +21,13 @@ import { mongoClientOptions } from '@app/datastores';
 import { SETTLE_MAX_S, readBenchConfig, type BenchConfig, type ScenarioName } from './config.ts';
 import { summarizeProfile, type TimeWindow } from './cpu-profile.ts';
 import { PROFILE_PATH, runLoad, stopRunningLoad } from './load.ts';
-import { containerCpuMeter, machineCpuMs, startServer, type ServerProcess } from './processes.ts';
+import {
+  containerCpuMeter,
+  machineCpuMs,
+  portProxyCpuMeter,
+  startServer,
+  type ServerProcess,
+} from './processes.ts';
 import {
   TARGET_RATIOS,
   renderBottlenecks,
@@ -199,6 +205,11 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
     kafka: stack.containers.kafka
       ? containerCpuMeter(Number(stack.urls.kafkaBrokers.split(',')[0]!.split(':').at(-1)))
       : undefined,
+    proxy: portProxyCpuMeter(
+      [mongoUrl, redisUrl, `tcp://${stack.urls.kafkaBrokers.split(',')[0]!}`].map((url) =>
+        Number(new URL(url).port),
+      ),
+    ),
     bench: () => {
       const { user, system } = process.cpuUsage();
       return (user + system) / 1000;
