@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { Redis } from 'ioredis';
-import mongoose from 'mongoose';
+import mongoose, { type mongo } from 'mongoose';
 import { mongoClientOptions } from '@app/datastores';
 import { SETTLE_MAX_S, readBenchConfig, type BenchConfig, type ScenarioName } from './config.ts';
 import { summarizeProfile, type TimeWindow } from './cpu-profile.ts';
@@ -71,6 +71,37 @@ async function settle(meters: (() => number | undefined)[], idleCores = 0): Prom
     if ((busyMs() - before) / 500 < idleCores + SETTLED_CORES) break;
   }
   return Date.now() - started;
+}
+
+interface DatabaseStatements {
+  requests: number;
+  update: number;
+  query: number;
+  command: number;
+}
+
+/**
+ * The database's own counters (serverStatus): requests received (round trips: a bulkWrite of many
+ * updates is one) and statements by kind (each update of a bulkWrite counts; findAndModify is a
+ * command). Undefined when the database does not report them.
+ */
+async function databaseStatements(db: mongo.Db): Promise<DatabaseStatements | undefined> {
+  try {
+    const status = await db.admin().command({ serverStatus: 1 });
+    const { opcounters, network } = status as {
+      opcounters?: Record<string, number>;
+      network?: { numRequests?: number };
+    };
+    if (!opcounters || network?.numRequests === undefined) return undefined;
+    return {
+      requests: network.numRequests,
+      update: opcounters.update ?? 0,
+      query: opcounters.query ?? 0,
+      command: opcounters.command ?? 0,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** CPU ms per second that each process burns with no load at all, over IDLE_SAMPLE_MS once settled. */
@@ -338,6 +369,7 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
         .join(', ')}`,
   );
   const load = async (scenario: ScenarioName, target: TargetName, durationS: number) => {
+    const statementsBefore = await databaseStatements(admin.db!);
     const figures = await runLoad({
       scenario,
       url: targets[target]!.url,
@@ -361,6 +393,16 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
     const settledMs = await settle(meters, idle.total / 1000);
     if (settledMs > 2_000)
       console.log(`    (waited ${settledMs} ms for the database to drain that run's work)`);
+    const statements = await databaseStatements(admin.db!);
+    const answered = figures.requests2xx + figures.non2xx;
+    if (statements && statementsBefore && answered > 0) {
+      const per = (name: keyof DatabaseStatements) =>
+        ((statements[name] - statementsBefore[name]) / answered).toFixed(2);
+      console.log(
+        `    database per request (serverStatus, run and drain): ${per('requests')} requests; ` +
+          `${per('update')} updates, ${per('query')} queries, ${per('command')} commands`,
+      );
+    }
     return figures;
   };
   for (const scenario of config.scenarios) {
