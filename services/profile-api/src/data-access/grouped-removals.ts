@@ -26,12 +26,17 @@ interface QueuedRemoval extends Removal {
  * Each removal is the usual case of OutboxRepository.removeAlone, in one update: the outbox holds
  * exactly the published events and the count the caller knows (no removal since), so pull them,
  * count the removal and drop `outbox_since`. When all of a statement's updates matched, each count
- * is its `removals` + 1. Otherwise (a commit appended an event since, a lease lapsed, the user is
- * gone, or the write failed) the users of that statement are read in one query: a removal whose
- * events are all gone answers the count as read; one whose events are still there is removed
- * alone (which also moves `outbox_since` to what remains). Only a second update of the same
- * document could tell which updates matched, and on this database a non-matching update costs
- * about as much as a matching one, so the rarer read is cheaper.
+ * is its `removals` + 1. Otherwise the statement's users are read in one query, and each removal:
+ * - whose events are all gone (its update matched, or someone else removed them) answers the
+ *   count as read;
+ * - whose events are there with the known count (a commit appended events since: the usual
+ *   reason) gets one exact update, grouped with the others: conditional on the outbox as read, it
+ *   pulls the events and sets `outbox_since` to the oldest event left;
+ * - and anything else (a lapsed lease moved the count, the user is gone, a write failed) is
+ *   removed alone, which answers the count as it is.
+ * Only a second update of the same document could tell within the statement which updates
+ * matched, and on this database an update that matches nothing costs about as much as one that
+ * does, so the rarer read is cheaper.
  */
 export class GroupedRemovals {
   private readonly collection: mongo.Collection<UserDocument>;
@@ -62,18 +67,8 @@ export class GroupedRemovals {
   }
 
   private async write(batch: QueuedRemoval[]): Promise<void> {
-    let matched = -1;
-    try {
-      const result = await this.collection.bulkWrite(batch.map(updateOf), { ordered: false });
-      matched = result.matchedCount;
-    } catch {
-      // Settled one by one below: each caller gets its own answer or error.
-    }
-    if (matched === batch.length) {
-      for (const removal of batch) removal.done(removal.removals + 1);
-      return;
-    }
-    let stored: Map<string, Pick<UserDocument, 'outbox' | 'outbox_removals'>>;
+    if (await this.grouped(batch, (removal) => emptyingUpdate(removal))) return;
+    let stored: Map<string, StoredOutbox>;
     try {
       const documents = await this.collection
         .find(
@@ -85,32 +80,101 @@ export class GroupedRemovals {
     } catch {
       stored = new Map();
     }
+    const exact: [QueuedRemoval, StoredOutbox][] = [];
+    const alone: QueuedRemoval[] = [];
+    for (const removal of batch) {
+      const document = stored.get(userKey(removal.userId));
+      const left = new Set(document?.outbox.map((event) => event.event_id));
+      if (!document || removal.eventIds.some((id) => !left.has(id))) {
+        // Its statement did remove them, or someone else did: the count as read is the answer.
+        if (document && !removal.eventIds.some((id) => left.has(id)))
+          removal.done(document.outbox_removals ?? 0);
+        else alone.push(removal);
+      } else if ((document.outbox_removals ?? 0) === removal.removals) exact.push([removal, document]);
+      else alone.push(removal);
+    }
+    // Events appended since (the usual reason): with the outbox as read, one update each, again
+    // grouped, removes them and leaves outbox_since at the oldest event left.
+    if (exact.length > 0) {
+      const removals = exact.map(([removal]) => removal);
+      const documents = new Map(exact.map(([removal, document]) => [removal, document]));
+      if (!(await this.grouped(removals, (removal) => exactUpdate(removal, documents.get(removal)!))))
+        alone.push(...removals);
+    }
     await Promise.all(
-      batch.map(async ({ userId, eventIds, done, failed }) => {
-        const document = stored.get(userKey(userId));
-        const left = new Set(document?.outbox.map((event) => event.event_id));
-        if (document && !eventIds.some((id) => left.has(id))) return done(document.outbox_removals ?? 0);
-        return this.removeAlone(userId, eventIds).then(done, failed);
-      }),
+      alone.map(({ userId, eventIds, done, failed }) =>
+        this.removeAlone(userId, eventIds).then(done, failed),
+      ),
     );
+  }
+
+  /**
+   * One unordered bulkWrite of an update per removal, each conditional on the count it knows.
+   * True when every one matched (each answered its count + 1); false leaves them all unanswered.
+   */
+  private async grouped(
+    removals: QueuedRemoval[],
+    updateOf: (removal: QueuedRemoval) => mongo.AnyBulkWriteOperation<UserDocument>,
+  ): Promise<boolean> {
+    try {
+      const result = await this.collection.bulkWrite(removals.map(updateOf), { ordered: false });
+      if (result.matchedCount !== removals.length) return false;
+    } catch {
+      return false;
+    }
+    for (const removal of removals) removal.done(removal.removals + 1);
+    return true;
   }
 }
 
-function updateOf({ userId, eventIds, removals }: Removal): mongo.AnyBulkWriteOperation<UserDocument> {
+type StoredOutbox = Pick<UserDocument, '_id' | 'outbox' | 'outbox_removals'>;
+
+/** The count unchanged since the caller knew it (absent until the first removal). */
+const countIs = (removals: number) => (removals === 0 ? { $exists: false } : removals);
+
+const pullOf = (eventIds: string[]) => ({
+  $pull: { outbox: { event_id: { $in: eventIds } } },
+  $inc: { outbox_removals: 1 },
+});
+
+/** The usual case: the outbox holds exactly the published events, so it empties. */
+function emptyingUpdate({ userId, eventIds, removals }: Removal): mongo.AnyBulkWriteOperation<UserDocument> {
   return {
     updateOne: {
       filter: {
         _id: userKey(userId),
-        // The count is absent until the first removal.
-        outbox_removals: removals === 0 ? { $exists: false } : removals,
+        outbox_removals: countIs(removals),
         outbox: { $size: eventIds.length },
         'outbox.event_id': { $all: eventIds },
       },
-      update: {
-        $pull: { outbox: { event_id: { $in: eventIds } } },
-        $inc: { outbox_removals: 1 },
-        $unset: { outbox_since: 1 },
+      update: { ...pullOf(eventIds), $unset: { outbox_since: 1 } },
+    },
+  } as mongo.AnyBulkWriteOperation<UserDocument>;
+}
+
+/**
+ * The outbox exactly as read (same count: nothing removed; same size: nothing appended), so what
+ * is left after the removal is known, and so is its oldest event.
+ */
+function exactUpdate(
+  { userId, eventIds, removals }: Removal,
+  document: StoredOutbox,
+): mongo.AnyBulkWriteOperation<UserDocument> {
+  const published = new Set(eventIds);
+  const left = document.outbox.filter((event) => !published.has(event.event_id));
+  const since =
+    left.length === 0
+      ? { $unset: { outbox_since: 1 } }
+      : { $set: { outbox_since: new Date(Math.min(...left.map((event) => Date.parse(event.occurred_at)))) } };
+  return {
+    updateOne: {
+      filter: {
+        _id: userKey(userId),
+        outbox_removals: countIs(removals),
+        outbox: { $size: document.outbox.length },
+        'outbox.event_id': { $all: eventIds },
       },
+      update: { ...pullOf(eventIds), ...since },
     },
   } as mongo.AnyBulkWriteOperation<UserDocument>;
 }
