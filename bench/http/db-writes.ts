@@ -38,6 +38,8 @@ interface Users {
   bulkWrite(operations: object[], options: object): Promise<unknown>;
 }
 
+// No reaper container (the offline machine has no image for it); the container is stopped below.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 const container = process.env.MONGO_URL ? undefined : await startMongo();
 const url = process.env.MONGO_URL ?? container!.url;
 const connection = mongoose.createConnection(url, {
