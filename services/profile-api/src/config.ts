@@ -18,7 +18,7 @@ export interface ProfileApiConfig {
   profileCacheTtlSeconds: number;
   relayGraceMs: number;
   relayBacklogConcurrency: number;
-  /** How long the publisher waits before each produce request for more events to send with it. */
+  /** How long the publisher, while busy, waits before a produce request for more events to go with it. */
   publishLingerMs: number;
   /** Unpublished events one user's outbox may hold; a change beyond it is refused (503). */
   outboxMaxPendingPerUser: number;
@@ -145,9 +145,9 @@ const schema = Joi.object<RawEnv>({
     .integer()
     .min(0)
     .max(100)
-    .default(0)
+    .default(5)
     .description(
-      'Wait before each produce request for more events to go with it (like the producer linger.ms): fewer, larger requests for later delivery',
+      'While the publisher is busy (its last produce request carried several publishes), wait this long before the next one for more events to go with it: fewer, larger requests (and outbox removals) for a little later delivery. A publish that finds it idle goes at once. 0: never wait',
     ),
   // Every event carries the whole profile (a few KB): 100 keeps a user document far below
   // MongoDB's 16 MB however long Kafka stays away, and no user changes a profile 100 times in one outage.
