@@ -200,6 +200,46 @@ describe('profile-api: removing published events from the outbox', () => {
       );
     });
 
+    test('when another event is appended between the read and the exact update, then the removal is read again and still grouped', async () => {
+      const leader = eventAt('2026-01-01T00:00:01Z');
+      const published = eventAt('2026-01-01T00:00:02Z');
+      const [appended, late] = [eventAt('2026-01-01T00:00:05Z'), eventAt('2026-01-01T00:00:06Z')];
+      const leaderId = await userWith([leader]);
+      const id = await userWith([published, appended]);
+      const collection = userModel(connection).collection;
+      const write = collection.bulkWrite.bind(collection);
+      let calls = 0;
+      const bulkWrite = jest
+        .spyOn(collection, 'bulkWrite')
+        .mockImplementation(async (...args: Parameters<typeof write>) => {
+          calls += 1;
+          // The 3rd statement is the exact update of the grown outbox: a commit appends just before it.
+          if (calls === 3) await users().updateOne({ _id: String(id) }, { $push: { outbox: late } });
+          return write(...args);
+        });
+
+      let counts: number[];
+      try {
+        counts = await Promise.all([
+          outbox.removePublished(leaderId, [leader.event_id], 0),
+          outbox.removePublished(id, [published.event_id], 0),
+        ]);
+        // The leader's; the emptying update; the exact update that missed; the one after reading again.
+        expect(bulkWrite).toHaveBeenCalledTimes(4);
+      } finally {
+        bulkWrite.mockRestore();
+      }
+
+      expect(counts).toEqual([1, 1]);
+      expect(await outbox.eventsOf(id)).toEqual({
+        entries: [{ event: appended }, { event: late }],
+        removals: 1,
+      });
+      expect((await users().findOne({ _id: String(id) }))?.outbox_since).toEqual(
+        new Date(appended.occurred_at),
+      );
+    });
+
     test('when the events are gone already, then nothing is touched and the answer is the count as it is', async () => {
       const left = eventAt('2026-01-01T00:00:02Z');
       const id = await userWith([left], 3);

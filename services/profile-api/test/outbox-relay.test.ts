@@ -239,6 +239,21 @@ describe('OutboxRelay fast path', () => {
   });
 });
 
+describe('OutboxRelay notes', () => {
+  test('when a holder finds nothing to publish, then it passes on the note it found', async () => {
+    const world = relayWorld({ 1: 1 }, 1);
+    world.release();
+    await world.relay.flush(1);
+    const left = world.notes.get('outbox:1');
+
+    await world.relay.flush(1);
+    await world.relay.stop();
+
+    expect(left).toBe('1:1-2');
+    expect(world.notes.get('outbox:1')).toBe(left);
+  });
+});
+
 describe('pendingOf', () => {
   const snapshot = (removals: number, ...ids: string[]) => ({
     entries: ids.map((id) => ({ event: { event_id: id } as ProfileUpdatedEvent })),

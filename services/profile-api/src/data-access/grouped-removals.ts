@@ -3,6 +3,8 @@ import { userKey, type UserDocument } from './user-model.ts';
 
 /** Removals per statement at most; more wait for the next one. */
 const MAX_BATCH = 500;
+/** Reads of a statement's users before its removals that still do not match are removed alone. */
+const READ_ATTEMPTS = 3;
 
 /** Published events to take out of one user's outbox, whose removal count is `removals` now. */
 export interface Removal {
@@ -31,7 +33,8 @@ interface QueuedRemoval extends Removal {
  *   count as read;
  * - whose events are there with the known count (a commit appended events since: the usual
  *   reason) gets one exact update, grouped with the others: conditional on the outbox as read, it
- *   pulls the events and sets `outbox_since` to the oldest event left;
+ *   pulls the events and sets `outbox_since` to the oldest event left (should one of those not
+ *   match either, another append in between, they are read again, up to READ_ATTEMPTS times);
  * - and anything else (a lapsed lease moved the count, the user is gone, a write failed) is
  *   removed alone, which answers the count as it is.
  * Only a second update of the same document could tell within the statement which updates
@@ -68,11 +71,21 @@ export class GroupedRemovals {
 
   private async write(batch: QueuedRemoval[]): Promise<void> {
     if (await this.grouped(batch, (removal) => emptyingUpdate(removal))) return;
+    await this.settleByReading(batch, 1);
+  }
+
+  /**
+   * Reads the removals' users in one query and settles each by what it finds. The exact updates
+   * go out grouped again; should one of them not match (another append in between), the group is
+   * read again, up to READ_ATTEMPTS times, so one late append does not send a whole statement's
+   * removals the slow way.
+   */
+  private async settleByReading(removals: QueuedRemoval[], attempt: number): Promise<void> {
     let stored: Map<string, StoredOutbox>;
     try {
       const documents = await this.collection
         .find(
-          { _id: { $in: batch.map(({ userId }) => userKey(userId)) } },
+          { _id: { $in: removals.map(({ userId }) => userKey(userId)) } },
           { projection: { outbox: 1, outbox_removals: 1 } },
         )
         .toArray();
@@ -80,26 +93,30 @@ export class GroupedRemovals {
     } catch {
       stored = new Map();
     }
-    const exact: [QueuedRemoval, StoredOutbox][] = [];
+    const exact = new Map<QueuedRemoval, StoredOutbox>();
     const alone: QueuedRemoval[] = [];
-    for (const removal of batch) {
+    for (const removal of removals) {
       const document = stored.get(userKey(removal.userId));
       const left = new Set(document?.outbox.map((event) => event.event_id));
-      if (!document || removal.eventIds.some((id) => !left.has(id))) {
-        // Its statement did remove them, or someone else did: the count as read is the answer.
-        if (document && !removal.eventIds.some((id) => left.has(id)))
-          removal.done(document.outbox_removals ?? 0);
-        else alone.push(removal);
-      } else if ((document.outbox_removals ?? 0) === removal.removals) exact.push([removal, document]);
+      const present = removal.eventIds.filter((id) => left.has(id)).length;
+      // Its statement did remove them, or someone else did: the count as read is the answer.
+      if (document && present === 0) removal.done(document.outbox_removals ?? 0);
+      else if (
+        document &&
+        present === removal.eventIds.length &&
+        (document.outbox_removals ?? 0) === removal.removals
+      )
+        exact.set(removal, document);
       else alone.push(removal);
     }
     // Events appended since (the usual reason): with the outbox as read, one update each, again
     // grouped, removes them and leaves outbox_since at the oldest event left.
-    if (exact.length > 0) {
-      const removals = exact.map(([removal]) => removal);
-      const documents = new Map(exact.map(([removal, document]) => [removal, document]));
-      if (!(await this.grouped(removals, (removal) => exactUpdate(removal, documents.get(removal)!))))
-        alone.push(...removals);
+    if (exact.size > 0) {
+      const again = [...exact.keys()];
+      if (!(await this.grouped(again, (removal) => exactUpdate(removal, exact.get(removal)!)))) {
+        if (attempt < READ_ATTEMPTS) await this.settleByReading(again, attempt + 1);
+        else alone.push(...again);
+      }
     }
     await Promise.all(
       alone.map(({ userId, eventIds, done, failed }) =>

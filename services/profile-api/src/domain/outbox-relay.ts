@@ -103,7 +103,10 @@ export class OutboxRelay {
       const { entries, removals } =
         pendingOf(committed, hold.note) ?? (await this.options.outbox.eventsOf(userId));
       if (entries.length === 0) {
-        hold.leave(String(removals));
+        // Nothing removed while this holder had the lease: the note it found still holds.
+        hold.leave(
+          hold.note !== undefined && noteCount(hold.note) === removals ? hold.note : String(removals),
+        );
         return 0;
       }
       const started = performance.now();
@@ -175,6 +178,12 @@ function noteAfter(after: number, before: number, removed: string[]): string {
   return after === before + 1 ? `${after}:${removed.join(',')}` : String(after);
 }
 
+/** The removal count a note gives. */
+function noteCount(note: string): number {
+  const colon = note.indexOf(':');
+  return Number(colon < 0 ? note : note.slice(0, colon));
+}
+
 /**
  * What a commit's outbox says is still pending, given the previous holder's note; undefined when
  * it cannot tell (then the outbox is read). The same count: nothing was removed since the commit,
@@ -186,7 +195,7 @@ export function pendingOf(
 ): OutboxSnapshot | undefined {
   if (!committed || note === undefined) return undefined;
   const colon = note.indexOf(':');
-  const count = Number(colon < 0 ? note : note.slice(0, colon));
+  const count = noteCount(note);
   if (committed.removals === count) return committed;
   if (colon < 0 || committed.removals !== count - 1) return undefined;
   const removed = new Set(note.slice(colon + 1).split(','));
