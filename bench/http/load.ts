@@ -27,7 +27,12 @@ export interface LoadSpec {
   idleCpuMsPerSecond?: Partial<Record<CpuMeterName, number>>;
 }
 
-export type CpuMeterName = 'server' | 'db';
+/**
+ * The server, the database, Redis and Kafka containers, the engine's port proxies to them, this
+ * process (the load generator) and the
+ * machine as a whole (every core, every process: what the others leave is other work on the machine).
+ */
+export type CpuMeterName = 'server' | 'db' | 'redis' | 'kafka' | 'proxy' | 'bench' | 'machine';
 
 export interface LoadFigures {
   reqPerSec: number;

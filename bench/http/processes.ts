@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Preloaded into each server child: it stops itself should this process die without stopping it. */
@@ -51,6 +51,57 @@ export function processCpuMs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time (ms) the whole machine has been busy, all cores together (/proc/stat: everything but idle
+ * and iowait), so a run can be charged what every process on it used: the load generator, Redis,
+ * Kafka and any other work too. Undefined off Linux.
+ */
+export function machineCpuMs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields;
+    return (
+      (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) /
+      ticksPerSecond()
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time (ms) of the engine's userland proxies (docker-proxy) forwarding these host ports to their
+ * containers: every byte to and from a published port passes through one, so each round trip to the
+ * database, Redis or Kafka costs it CPU too. Undefined when there are none (e.g. userland-proxy off).
+ */
+export function portProxyCpuMeter(hostPorts: number[]): (() => number | undefined) | undefined {
+  const wanted = new Set(hostPorts.map(String));
+  const pids: number[] = [];
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let argv: string[];
+      try {
+        argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      } catch {
+        continue;
+      }
+      if (!argv[0]?.endsWith('docker-proxy')) continue;
+      const port = argv[argv.indexOf('-host-port') + 1];
+      if (port && wanted.has(port)) pids.push(Number(entry));
+    }
+  } catch {
+    return undefined;
+  }
+  if (pids.length === 0) return undefined;
+  return () => pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
 }
 
 /**

@@ -146,6 +146,9 @@ export function renderRuns(runs: RunRecord[]): string {
         `  ${scenario.padEnd(5)} ${target.padEnd(5)} round ${round}: ${fixed(f.reqPerSec, 0).padStart(6)} req/s` +
         `  p50 ${fixed(f.p50Ms, 1)} ms  p99 ${fixed(f.p99Ms, 1)} ms  non-2xx ${f.non2xx}  errors ${f.errors}` +
         `  cpu/req: server ${fixed(f.cpuMsPerRequest.server, 3)} ms, db ${fixed(f.cpuMsPerRequest.db, 2)} ms` +
+        `, redis ${fixed(f.cpuMsPerRequest.redis, 3)}, kafka ${fixed(f.cpuMsPerRequest.kafka, 3)}` +
+        `, port proxies ${fixed(f.cpuMsPerRequest.proxy, 3)}` +
+        `, load generator ${fixed(f.cpuMsPerRequest.bench, 3)}, machine ${fixed(f.cpuMsPerRequest.machine, 2)}` +
         `  (load avg ${f.loadAverage.toFixed(1)})`,
     )
     .join('\n');

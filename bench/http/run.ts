@@ -16,12 +16,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { Redis } from 'ioredis';
-import mongoose from 'mongoose';
+import mongoose, { type mongo } from 'mongoose';
 import { mongoClientOptions } from '@app/datastores';
 import { SETTLE_MAX_S, readBenchConfig, type BenchConfig, type ScenarioName } from './config.ts';
 import { summarizeProfile, type TimeWindow } from './cpu-profile.ts';
 import { PROFILE_PATH, runLoad, stopRunningLoad } from './load.ts';
-import { containerCpuMeter, startServer, type ServerProcess } from './processes.ts';
+import {
+  containerCpuMeter,
+  machineCpuMs,
+  portProxyCpuMeter,
+  startServer,
+  type ServerProcess,
+} from './processes.ts';
 import {
   TARGET_RATIOS,
   renderBottlenecks,
@@ -65,6 +71,37 @@ async function settle(meters: (() => number | undefined)[], idleCores = 0): Prom
     if ((busyMs() - before) / 500 < idleCores + SETTLED_CORES) break;
   }
   return Date.now() - started;
+}
+
+interface DatabaseStatements {
+  requests: number;
+  update: number;
+  query: number;
+  command: number;
+}
+
+/**
+ * The database's own counters (serverStatus): requests received (round trips: a bulkWrite of many
+ * updates is one) and statements by kind (each update of a bulkWrite counts; findAndModify is a
+ * command). Undefined when the database does not report them.
+ */
+async function databaseStatements(db: mongo.Db): Promise<DatabaseStatements | undefined> {
+  try {
+    const status = await db.admin().command({ serverStatus: 1 });
+    const { opcounters, network } = status as {
+      opcounters?: Record<string, number>;
+      network?: { numRequests?: number };
+    };
+    if (!opcounters || network?.numRequests === undefined) return undefined;
+    return {
+      requests: network.numRequests,
+      update: opcounters.update ?? 0,
+      query: opcounters.query ?? 0,
+      command: opcounters.command ?? 0,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** CPU ms per second that each process burns with no load at all, over IDLE_SAMPLE_MS once settled. */
@@ -193,6 +230,23 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
   console.log(`MongoDB: ${mongoImage}, database ${database}; Redis: ${redisImage}; Kafka: ${kafkaImage}`);
   const dbCpu = stack.containers.mongo ? containerCpuMeter(Number(new URL(mongoUrl).port)) : undefined;
   if (!dbCpu) console.log('database CPU is not measured (not a container of this run, or not visible)');
+  // Where the rest of a request's CPU goes: everything shares the machine's cores.
+  const otherCpu = {
+    redis: stack.containers.redis ? containerCpuMeter(Number(new URL(redisUrl).port)) : undefined,
+    kafka: stack.containers.kafka
+      ? containerCpuMeter(Number(stack.urls.kafkaBrokers.split(',')[0]!.split(':').at(-1)))
+      : undefined,
+    proxy: portProxyCpuMeter(
+      [mongoUrl, redisUrl, `tcp://${stack.urls.kafkaBrokers.split(',')[0]!}`].map((url) =>
+        Number(new URL(url).port),
+      ),
+    ),
+    bench: () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1000;
+    },
+    machine: machineCpuMs() === undefined ? undefined : machineCpuMs,
+  };
 
   const admin = await mongoose.createConnection(mongoUrl, mongoClientOptions()).asPromise();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
@@ -226,9 +280,11 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
   for (const variant of variantNames) {
     // One child per variant: `profile-api` alone, `profile-api-<variant>` when several run side by side.
     const name = variantNames.length > 1 ? `profile-api-${variant}` : 'profile-api';
+    // A variant may name a script of its own: e.g. the code before a change against the code after it.
+    const { BENCH_API_SCRIPT: variantScript, ...variantEnv } = config.apiVariants[variant]!;
     const server = await startServer({
       name,
-      script: config.apiScript ?? fileURLToPath(import.meta.resolve('@app/profile-api')),
+      script: variantScript ?? config.apiScript ?? fileURLToPath(import.meta.resolve('@app/profile-api')),
       port: await freePort(),
       // The images' preload: tracing when the environment sets OTEL_*, nothing otherwise.
       nodeArgs: [...profileArgs(name), '--import', TELEMETRY_PRELOAD],
@@ -250,7 +306,7 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
           'phone-verification': UNTHROTTLED,
         }),
         ...config.apiEnv,
-        ...config.apiVariants[variant],
+        ...variantEnv,
       },
     });
     cleanup.add(name, () => server.stop());
@@ -297,15 +353,23 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
   const runs: RunRecord[] = [];
   const meters = [...targetNames.map((name) => () => targets[name]!.cpuMs()), ...(dbCpu ? [dbCpu] : [])];
   const idle = await measureIdle(
-    { ...Object.fromEntries(targetNames.map((name) => [name, () => targets[name]!.cpuMs()])), db: dbCpu },
+    {
+      ...Object.fromEntries(targetNames.map((name) => [name, () => targets[name]!.cpuMs()])),
+      db: dbCpu,
+      ...otherCpu,
+    },
     meters,
   );
   console.log(
     `idle background (CPU ms per s, taken out of cpu/req below): ` +
       `${targetNames.map((name) => `${name} ${idle.of(name).toFixed(1)}`).join(', ')}, ` +
-      `database ${dbCpu ? idle.of('db').toFixed(1) : '-'}`,
+      `database ${dbCpu ? idle.of('db').toFixed(1) : '-'}, ` +
+      `${Object.entries(otherCpu)
+        .map(([name, meter]) => `${name} ${meter ? idle.of(name).toFixed(1) : '-'}`)
+        .join(', ')}`,
   );
   const load = async (scenario: ScenarioName, target: TargetName, durationS: number) => {
+    const statementsBefore = await databaseStatements(admin.db!);
     const figures = await runLoad({
       scenario,
       url: targets[target]!.url,
@@ -315,12 +379,30 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
       timeoutS: config.requestTimeoutS,
       rate: config.rate,
       sequence,
-      cpuMeters: { server: () => targets[target]!.cpuMs(), ...(dbCpu ? { db: dbCpu } : {}) },
-      idleCpuMsPerSecond: { server: idle.of(target), db: idle.of('db') },
+      cpuMeters: {
+        server: () => targets[target]!.cpuMs(),
+        ...(dbCpu ? { db: dbCpu } : {}),
+        ...Object.fromEntries(Object.entries(otherCpu).filter(([, meter]) => meter)),
+      },
+      idleCpuMsPerSecond: {
+        server: idle.of(target),
+        db: idle.of('db'),
+        ...Object.fromEntries(Object.keys(otherCpu).map((name) => [name, idle.of(name)])),
+      },
     });
     const settledMs = await settle(meters, idle.total / 1000);
     if (settledMs > 2_000)
       console.log(`    (waited ${settledMs} ms for the database to drain that run's work)`);
+    const statements = await databaseStatements(admin.db!);
+    const answered = figures.requests2xx + figures.non2xx;
+    if (statements && statementsBefore && answered > 0) {
+      const per = (name: keyof DatabaseStatements) =>
+        ((statements[name] - statementsBefore[name]) / answered).toFixed(2);
+      console.log(
+        `    database per request (serverStatus, run and drain): ${per('requests')} requests; ` +
+          `${per('update')} updates, ${per('query')} queries, ${per('command')} commands`,
+      );
+    }
     return figures;
   };
   for (const scenario of config.scenarios) {

@@ -18,6 +18,8 @@ export interface ProfileApiConfig {
   profileCacheTtlSeconds: number;
   relayGraceMs: number;
   relayBacklogConcurrency: number;
+  /** How long the publisher, while busy, waits before a produce request for more events to go with it. */
+  publishLingerMs: number;
   /** Unpublished events one user's outbox may hold; a change beyond it is refused (503). */
   outboxMaxPendingPerUser: number;
   secretKey: string;
@@ -89,6 +91,7 @@ interface RawEnv {
   PROFILE_CACHE_TTL_SECONDS: number;
   RELAY_GRACE_MS: number;
   RELAY_BACKLOG_CONCURRENCY: number;
+  PUBLISH_LINGER_MS: number;
   OUTBOX_MAX_PENDING_PER_USER: number;
   SECRET_KEY: string;
   ADMIN_TOKEN: string;
@@ -138,6 +141,14 @@ const schema = Joi.object<RawEnv>({
     .max(64)
     .default(8)
     .description('Users whose backlog one relay round publishes at once, each in order under its lease'),
+  PUBLISH_LINGER_MS: Joi.number()
+    .integer()
+    .min(0)
+    .max(100)
+    .default(5)
+    .description(
+      'While the publisher is busy (its last produce request carried several publishes), wait this long before the next one for more events to go with it: fewer, larger requests (and outbox removals) for a little later delivery. A publish that finds it idle goes at once. 0: never wait',
+    ),
   // Every event carries the whole profile (a few KB): 100 keeps a user document far below
   // MongoDB's 16 MB however long Kafka stays away, and no user changes a profile 100 times in one outage.
   OUTBOX_MAX_PENDING_PER_USER: Joi.number()
@@ -239,6 +250,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ProfileApiConf
     profileCacheTtlSeconds: value.PROFILE_CACHE_TTL_SECONDS,
     relayGraceMs: value.RELAY_GRACE_MS,
     relayBacklogConcurrency: value.RELAY_BACKLOG_CONCURRENCY,
+    publishLingerMs: value.PUBLISH_LINGER_MS,
     outboxMaxPendingPerUser: value.OUTBOX_MAX_PENDING_PER_USER,
     secretKey: value.SECRET_KEY,
     adminToken: value.ADMIN_TOKEN,

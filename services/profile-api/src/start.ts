@@ -100,6 +100,7 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     }),
     config.profileEventsTopic,
     config.topicDurability,
+    { lingerMs: config.publishLingerMs },
   );
   const outbox = new OutboxRepository(mongo);
   const { published, publishSeconds, capReached } = outboxMetrics(

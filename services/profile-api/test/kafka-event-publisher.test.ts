@@ -18,7 +18,7 @@ function entry(version: number, userId = 7) {
 type Answer = Error | 'ok' | { omit: number[] };
 
 /** A Kafka whose topic exists and whose producers answer sends with what `answers` says, in turn. */
-function fakeKafka(answers: Answer[]) {
+function fakeKafka(answers: Answer[], onSend?: (count: number) => void) {
   const producers: { id: number; sends: number; disconnected: boolean }[] = [];
   const sent: { partition: number; key: string }[][] = [];
   const kafka = {
@@ -46,6 +46,7 @@ function fakeKafka(answers: Answer[]) {
         send: async ({ messages }: { messages: { partition: number; key: string }[] }) => {
           state.sends += 1;
           sent.push(messages.map(({ partition, key }) => ({ partition, key })));
+          onSend?.(sent.length);
           const answer = answers.shift() ?? 'ok';
           if (answer instanceof Error) throw answer;
           const omitted = answer === 'ok' ? [] : answer.omit;
@@ -141,5 +142,34 @@ describe('KafkaEventPublisher', () => {
       { sends: 2, disconnected: true },
       { sends: 1, disconnected: false },
     ]);
+  });
+
+  test('when the producer is idle, then a publish goes at once; when a round carried several, then the next one lingers for more', async () => {
+    const lingerMs = 300;
+    const sentAt: number[] = [];
+    let late: Promise<void> | undefined;
+    const publisher: KafkaEventPublisher = new KafkaEventPublisher(
+      fakeKafka([], (count) => {
+        sentAt.push(performance.now());
+        // While the busy round (the 3rd send) is in flight, one more publish arrives.
+        if (count === 3) late = publisher.publish([entry(9, USER_B)]);
+      }).kafka,
+      TOPIC,
+      undefined,
+      { lingerMs },
+    );
+    await publisher.connect();
+
+    const idleStart = performance.now();
+    await publisher.publish([entry(1, USER_A)]);
+    const idleMs = performance.now() - idleStart;
+    // One goes out alone; the four that arrived meanwhile make a busy round.
+    await Promise.all([2, 3, 4, 5, 6].map((version) => publisher.publish([entry(version, USER_A)])));
+    await late;
+
+    expect(idleMs).toBeLessThan(lingerMs / 2);
+    expect(sentAt).toHaveLength(4);
+    expect(sentAt[3]! - sentAt[2]!).toBeGreaterThanOrEqual(lingerMs - 10);
+    expect(sentAt[2]! - sentAt[1]!).toBeLessThan(lingerMs / 2);
   });
 });

@@ -1,7 +1,7 @@
 import type { ProfileUpdatedEvent } from '@app/events';
 import { AppError, createLogger } from '@app/service-kit';
 import { waitFor as waitForValue } from '@app/testkit';
-import { OutboxRelay } from '../src/domain/outbox-relay.ts';
+import { OutboxRelay, pendingOf } from '../src/domain/outbox-relay.ts';
 import { LEASE_TIMEOUT, type EventPublisher, type Lease, type Outbox } from '../src/domain/ports.ts';
 
 const logger = createLogger('outbox-relay-test', { level: 'silent' });
@@ -31,6 +31,7 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
   );
   const removals = new Map<number, number>();
   const reads = { count: 0 };
+  const removalCountsGiven: (number | undefined)[] = [];
   const outbox: Outbox = {
     usersWithBacklog: async () => [...outboxes.keys()].filter((userId) => outboxes.get(userId)!.length > 0),
     eventsOf: async (userId) => {
@@ -40,7 +41,8 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
         removals: removals.get(userId) ?? 0,
       };
     },
-    removePublished: async (userId, ids) => {
+    removePublished: async (userId, ids, known) => {
+      removalCountsGiven.push(known);
       outboxes.set(
         userId,
         outboxes.get(userId)!.filter((event) => !ids.includes(event.event_id)),
@@ -90,6 +92,7 @@ function relayWorld(backlog: Record<number, number>, backlogConcurrency: number)
     outboxes,
     removals,
     reads,
+    removalCountsGiven,
     notes,
     state,
     busy,
@@ -171,7 +174,7 @@ describe('OutboxRelay fast path', () => {
     expect(versionsPublished(world)).toEqual([2, 3]);
   });
 
-  test('when another holder published the commit’s events since the commit, then the relay reads the outbox and sends nothing twice', async () => {
+  test('when another holder published the commit’s events since the commit, then the relay sends nothing twice', async () => {
     const world = relayWorld({}, 1);
     world.release();
     world.relay.publishSoon(1, commit(world, 1, 2));
@@ -185,7 +188,8 @@ describe('OutboxRelay fast path', () => {
     await world.relay.stop();
 
     expect(versionsPublished(world)).toEqual([2, 3]);
-    expect(world.reads.count).toBe(3);
+    // The other holder's note names what it removed: nothing of the commit's outbox is left to read.
+    expect(world.reads.count).toBe(2);
   });
 
   test('when the previous holder left no note, then the relay reads the outbox', async () => {
@@ -201,5 +205,76 @@ describe('OutboxRelay fast path', () => {
 
     expect(world.reads.count).toBe(2);
     expect(versionsPublished(world)).toEqual([2, 3]);
+  });
+
+  test('when the relay removes what it published, then it tells the outbox the removal count it published from', async () => {
+    const world = relayWorld({}, 1);
+    world.release();
+    world.relay.publishSoon(1, commit(world, 1, 2));
+    await waitFor('version 2 published', () => world.outboxes.get(1)!.length === 0);
+    world.relay.publishSoon(1, commit(world, 1, 3));
+    await waitFor('version 3 published', () => world.outboxes.get(1)!.length === 0);
+    await world.relay.stop();
+
+    // Read from the outbox the first time, from the commit's snapshot (note matched) the second.
+    expect(world.removalCountsGiven).toEqual([0, 1]);
+  });
+
+  test('when a commit appended while the previous holder published, then the next flush sends only the new event without reading the outbox', async () => {
+    const world = relayWorld({}, 1);
+    world.relay.publishSoon(1, commit(world, 1, 2));
+    await waitFor('version 2 in flight', () => world.state.held.length === 1);
+    // Version 3 commits while version 2 is being sent: its outbox holds both. Its flush takes the
+    // lease once the first one left it.
+    const reported = commit(world, 1, 3);
+    world.release();
+    await waitFor('the first holder’s note', () => world.notes.has('outbox:1'));
+    world.relay.publishSoon(1, reported);
+    await waitFor('version 3 published', () => versionsPublished(world).includes(3));
+    await world.relay.stop();
+
+    expect(versionsPublished(world)).toEqual([2, 3]);
+    // Only the first flush, which had no note, read the outbox.
+    expect(world.reads.count).toBe(1);
+  });
+});
+
+describe('OutboxRelay notes', () => {
+  test('when a holder finds nothing to publish, then it passes on the note it found', async () => {
+    const world = relayWorld({ 1: 1 }, 1);
+    world.release();
+    await world.relay.flush(1);
+    const left = world.notes.get('outbox:1');
+
+    await world.relay.flush(1);
+    await world.relay.stop();
+
+    expect(left).toBe('1:1-2');
+    expect(world.notes.get('outbox:1')).toBe(left);
+  });
+});
+
+describe('pendingOf', () => {
+  const snapshot = (removals: number, ...ids: string[]) => ({
+    entries: ids.map((id) => ({ event: { event_id: id } as ProfileUpdatedEvent })),
+    removals,
+  });
+
+  test('when the note has the commit’s count, then all of the commit’s outbox is pending', () => {
+    expect(pendingOf(snapshot(4, 'a', 'b'), '4')).toEqual(snapshot(4, 'a', 'b'));
+    expect(pendingOf(snapshot(4, 'a', 'b'), '4:x')).toEqual(snapshot(4, 'a', 'b'));
+  });
+
+  test('when the note is one removal ahead and names it, then the rest of the commit’s outbox is pending', () => {
+    expect(pendingOf(snapshot(4, 'a', 'b', 'c'), '5:a,b')).toEqual(snapshot(5, 'c'));
+    expect(pendingOf(snapshot(4, 'a'), '5:a')).toEqual(snapshot(5));
+  });
+
+  test('when the note cannot tell, then nothing is assumed and the outbox is read', () => {
+    expect(pendingOf(snapshot(4, 'a'), undefined)).toBeUndefined();
+    expect(pendingOf(undefined, '4')).toBeUndefined();
+    expect(pendingOf(snapshot(4, 'a', 'b'), '5')).toBeUndefined();
+    expect(pendingOf(snapshot(4, 'a', 'b'), '6:a')).toBeUndefined();
+    expect(pendingOf(snapshot(4, 'a', 'b'), '3:a')).toBeUndefined();
   });
 });

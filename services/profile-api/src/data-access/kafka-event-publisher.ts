@@ -11,6 +11,8 @@ import type { EventPublisher, OutboxEntry } from '../domain/ports.ts';
 
 /** Messages per produce request at most; more wait for the next one. */
 const MAX_BATCH_MESSAGES = 1_000;
+/** A round that carried this many publishes means the producer is busy: the next one lingers. */
+const BUSY_ROUND_PUBLISHES = 4;
 
 interface QueuedSend {
   entries: OutboxEntry[];
@@ -61,10 +63,19 @@ export class KafkaEventPublisher implements EventPublisher {
   /** The topic's partitions as its metadata said at connect (what the partitioner hashes over). */
   private partitionMetadata: PartitionMetadata[] = [];
 
-  constructor(kafka: Kafka, topic: string, durability: TopicDurability = DEV_TOPIC_DURABILITY) {
+  /** How long a round waits for more publishes while the producer is busy (0: never). */
+  private readonly lingerMs: number;
+
+  constructor(
+    kafka: Kafka,
+    topic: string,
+    durability: TopicDurability = DEV_TOPIC_DURABILITY,
+    { lingerMs = 0 }: { lingerMs?: number } = {},
+  ) {
     this.kafka = kafka;
     this.topic = topic;
     this.durability = durability;
+    this.lingerMs = lingerMs;
     this.producer = this.newProducer();
   }
 
@@ -101,7 +112,12 @@ export class KafkaEventPublisher implements EventPublisher {
 
   private async drain(): Promise<void> {
     this.sending = true;
+    let busy = false;
     while (this.queue.length > 0) {
+      // Each produce request costs the broker (and the outbox removals after it) about as much
+      // however few records it carries. While publishes keep piling up, lingering trades a little
+      // delivery delay for fewer requests; a publish that finds the producer idle goes at once.
+      if (busy && this.lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
       const batch: QueuedSend[] = [];
       let size = 0;
       while (
@@ -112,6 +128,7 @@ export class KafkaEventPublisher implements EventPublisher {
         batch.push(next);
         size += next.entries.length;
       }
+      busy = batch.length >= BUSY_ROUND_PUBLISHES;
       const succeeded = await this.sendRound(this.byPartition(batch));
       // After a send that failed part-way (a leader SIGKILLed) kafkajs's sequence numbers are not to
       // be trusted: the next send gets a new producer id. The failed events are still in the outbox

@@ -1,5 +1,6 @@
 import mongoose, { type Connection, type Model, type mongo } from 'mongoose';
 import type { Outbox, OutboxEntry, OutboxSnapshot } from '../domain/ports.ts';
+import { GroupedRemovals } from './grouped-removals.ts';
 import { userKey, userModel, type StoredOutboxEntry, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
@@ -23,9 +24,14 @@ export class OutboxRepository implements Outbox {
    */
   private readonly collection: mongo.Collection<UserDocument>;
 
+  private readonly grouped: GroupedRemovals;
+
   constructor(connection: Connection) {
     this.users = userModel(connection);
     this.collection = this.users.collection as unknown as mongo.Collection<UserDocument>;
+    this.grouped = new GroupedRemovals(this.collection, (userId, eventIds) =>
+      this.removeAlone(userId, eventIds),
+    );
   }
 
   /** Users whose oldest unpublished event is older than `olderThan`, oldest first. */
@@ -60,11 +66,22 @@ export class OutboxRepository implements Outbox {
   }
 
   /**
+   * With `removals` (the count the caller knows the outbox to have; see Outbox.removePublished),
+   * the removal is group-committed: while one removal statement is in flight, the next users'
+   * removals gather and go out together in the next one (see GroupedRemovals). Without it, or
+   * should the grouped statement not match, it is removed alone (removeAlone).
+   */
+  removePublished(userId: number, eventIds: string[], removals?: number): Promise<number> {
+    if (removals === undefined) return this.removeAlone(userId, eventIds);
+    return this.grouped.remove({ userId, eventIds, removals });
+  }
+
+  /**
    * One atomic `$pull` of the published events by id: an event a commit appends meanwhile is
    * never touched. Then `outbox_since` follows what remains, each time conditionally on the
    * outbox still looking as it did, so a commit racing in only leaves it earlier, never later.
    */
-  async removePublished(userId: number, eventIds: string[]): Promise<number> {
+  private async removeAlone(userId: number, eventIds: string[]): Promise<number> {
     const _id = userKey(userId);
     const pull = { $pull: { outbox: { event_id: { $in: eventIds } } }, $inc: { outbox_removals: 1 } };
     // The usual case, in one write: the outbox holds exactly the published events (nothing was

@@ -38,7 +38,9 @@ export interface OutboxRelayOptions {
  * commit's count nobody removed (so published) anything since the commit: the commit's outbox is
  * still exactly the pending events, in order, up to what later commits appended after it (those
  * schedule a flush of their own). Any other note, or none (the previous holder failed, crashed or
- * lost its lease), and the relay reads the outbox as before.
+ * lost its lease), and the relay reads the outbox as before. A note one removal ahead of the commit's
+ * count also names the events that removal took out (a commit that appended while the previous
+ * holder published): the rest of the commit's outbox is pending (see pendingOf).
  */
 export class OutboxRelay {
   private readonly options: OutboxRelayOptions;
@@ -99,21 +101,20 @@ export class OutboxRelay {
       const committed = this.scheduled.get(userId);
       this.scheduled.delete(userId);
       const { entries, removals } =
-        committed && hold.note === String(committed.removals)
-          ? committed
-          : await this.options.outbox.eventsOf(userId);
+        pendingOf(committed, hold.note) ?? (await this.options.outbox.eventsOf(userId));
       if (entries.length === 0) {
-        hold.leave(String(removals));
+        // Nothing removed while this holder had the lease: the note it found still holds.
+        hold.leave(
+          hold.note !== undefined && noteCount(hold.note) === removals ? hold.note : String(removals),
+        );
         return 0;
       }
       const started = performance.now();
       await this.options.publisher.publish(entries);
       const seconds = (performance.now() - started) / 1000;
-      const after = await this.options.outbox.removePublished(
-        userId,
-        entries.map((entry) => entry.event.event_id),
-      );
-      hold.leave(String(after));
+      const published = entries.map((entry) => entry.event.event_id);
+      const after = await this.options.outbox.removePublished(userId, published, removals);
+      hold.leave(noteAfter(after, removals, published));
       this.options.onPublished?.(entries.length, seconds);
       return entries.length;
     });
@@ -165,6 +166,43 @@ export class OutboxRelay {
       this.inflight.delete(work);
     }
   }
+}
+
+/**
+ * The note a holder leaves: the removal count as it leaves it and, when its own removal was the
+ * only one since the count it started from, the ids that removal took out (`<count>:<id>,<id>`).
+ * With those, a commit that reported the outbox just before that removal (it appended while the
+ * holder was publishing) still spares the next holder its read.
+ */
+function noteAfter(after: number, before: number, removed: string[]): string {
+  return after === before + 1 ? `${after}:${removed.join(',')}` : String(after);
+}
+
+/** The removal count a note gives. */
+function noteCount(note: string): number {
+  const colon = note.indexOf(':');
+  return Number(colon < 0 ? note : note.slice(0, colon));
+}
+
+/**
+ * What a commit's outbox says is still pending, given the previous holder's note; undefined when
+ * it cannot tell (then the outbox is read). The same count: nothing was removed since the commit,
+ * so all of it. One less, and the note names what that one removal took: all of it but those.
+ */
+export function pendingOf(
+  committed: OutboxSnapshot | undefined,
+  note: string | undefined,
+): OutboxSnapshot | undefined {
+  if (!committed || note === undefined) return undefined;
+  const colon = note.indexOf(':');
+  const count = noteCount(note);
+  if (committed.removals === count) return committed;
+  if (colon < 0 || committed.removals !== count - 1) return undefined;
+  const removed = new Set(note.slice(colon + 1).split(','));
+  return {
+    entries: committed.entries.filter((entry) => !removed.has(entry.event.event_id)),
+    removals: count,
+  };
 }
 
 /**

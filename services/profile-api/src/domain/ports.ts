@@ -98,9 +98,11 @@ export interface Outbox {
   eventsOf(userId: number): Promise<OutboxSnapshot>;
   /**
    * Removes these events from the user's outbox (events appended meanwhile stay) and counts one
-   * removal; resolves with the count after it.
+   * removal; resolves with the count after it. `removals`, when given, is the count the caller
+   * knows the outbox to have now (it holds the user's lease): the removal may then be written
+   * together with other users' in one statement.
    */
-  removePublished(userId: number, eventIds: string[]): Promise<number>;
+  removePublished(userId: number, eventIds: string[], removals?: number): Promise<number>;
   /** When the oldest unpublished event of any user was written; undefined when none is pending. */
   oldestPendingSince(): Promise<Date | undefined>;
 }
