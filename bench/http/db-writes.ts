@@ -161,6 +161,18 @@ async function drainRemovals() {
   writing = false;
 }
 
+/** A commit, then its removal group-committed with the other workers' (`withPairs`: two updates each). */
+function commitThenGroupedRemoval(withPairs: boolean) {
+  return async (id: number) => {
+    pairs = withPairs;
+    const eventIds = await commit(id);
+    await new Promise<void>((done) => {
+      pending.push({ id, eventIds, done });
+      if (!writing) void drainRemovals();
+    });
+  };
+}
+
 const ways: Record<string, (id: number) => Promise<void>> = {
   floor: async (id) => {
     await users.findOneAndUpdate(
@@ -182,22 +194,8 @@ const ways: Record<string, (id: number) => Promise<void>> = {
     const { filter, update } = removal(id, ids);
     await users.updateOne(filter, update);
   },
-  'commit+bulk': async (id) => {
-    pairs = false;
-    const eventIds = await commit(id);
-    await new Promise<void>((done) => {
-      pending.push({ id, eventIds, done });
-      if (!writing) void drainRemovals();
-    });
-  },
-  'commit+bulk/2': async (id) => {
-    pairs = true;
-    const eventIds = await commit(id);
-    await new Promise<void>((done) => {
-      pending.push({ id, eventIds, done });
-      if (!writing) void drainRemovals();
-    });
-  },
+  'commit+bulk': commitThenGroupedRemoval(false),
+  'commit+bulk/2': commitThenGroupedRemoval(true),
   'commit+remove/no-since': async (id) => {
     const ids = await commit(id, false, false);
     const { filter, update } = removal(id, ids);
