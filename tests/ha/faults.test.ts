@@ -286,6 +286,26 @@ describe('HA stack (3 Kafka nodes, 3 profile-api behind HAProxy, 3 loyalty-sync)
   );
 
   step(
+    'keep-alive',
+    'when a client talks to HAProxy, then it is never told to keep an idle connection longer than HAProxy keeps it open',
+    async () => {
+      const current = running();
+      // The replicas answer "Keep-Alive: timeout=65" to HAProxy. Clients that honour the hint (Node's
+      // fetch does) would then reuse a connection HAProxy closed after its 10 s idle timeout, and a
+      // PATCH sent just as it closes gets no answer.
+      for (const url of [`${current.apiUrl}/readyz`, `${current.managementUrl}/healthz`]) {
+        const response = await fetch(url);
+        expect({ url, status: response.status, keepAlive: response.headers.get('keep-alive') }).toEqual({
+          url,
+          status: 200,
+          keepAlive: null,
+        });
+      }
+    },
+    60_000,
+  );
+
+  step(
     'fault a',
     'when the broker leading most partitions is SIGKILLed mid-stream and restarted 15 s later, then no committed update is lost or applied twice',
     async () => {
