@@ -14,7 +14,7 @@ describe('profile-api: draining on shutdown', () => {
     await harness?.stop();
   });
 
-  test('when a replica with DRAIN_DELAY_MS begins to shut down, then /readyz answers 503 at once, requests are still served, and it stops accepting only after the delay', async () => {
+  test('when a replica with DRAIN_DELAY_MS begins to shut down, then /readyz answers 503 at once, requests are still served on connections it then closes, and it stops accepting only after the delay', async () => {
     const replica = await harness.startReplica({ DRAIN_DELAY_MS: String(DRAIN_DELAY_MS) });
     const { client } = await harness.signUp();
     const onReplica = client.withBaseUrl(replica.url);
@@ -34,6 +34,8 @@ describe('profile-api: draining on shutdown', () => {
       checks: { mongo: true, redis: true, serving: false },
     });
     expect(update.status).toBe(200);
+    // Served while draining: the connection is not kept for another request.
+    expect(update.headers.get('connection')).toBe('close');
     expect(servedAfterMs).toBeLessThan(DRAIN_DELAY_MS);
     expect(stoppedAfterMs).toBeGreaterThanOrEqual(DRAIN_DELAY_MS);
     await expect(fetch(`${replica.url}/readyz`)).rejects.toThrow();

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connectRedis } from '@app/datastores';
 import {
   createErrorFunnel,
@@ -179,6 +180,11 @@ export async function startProfileApi(env: NodeJS.ProcessEnv = process.env): Pro
     }),
   });
   const web = await startWebServer(app, config.port, config.host);
+  // While draining, every answer closes its connection: a balancer must not reuse one that the
+  // listener will close at the end of the drain, or a request it sends then would get no answer.
+  web.server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    if (draining) response.setHeader('Connection', 'close');
+  });
   let management: WebServer | undefined;
   if (config.management) {
     const managementApp = createManagementApp({
