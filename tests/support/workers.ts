@@ -134,6 +134,8 @@ export async function spawnWorker(
     exitStatus: () => status,
     exited,
     async metric(metricName, labels) {
+      // A worker that died says why, instead of a bare ECONNREFUSED from its port.
+      if (status) throw new Error(`${name} exited with ${status.code ?? status.signal}: ${lastLines(logs)}`);
       const response = await fetch(`${url}/metrics`);
       return sumMetric(await response.text(), metricName, labels);
     },
