@@ -281,13 +281,18 @@ async function main(config: BenchConfig, cleanup: Cleanup): Promise<void> {
     // One child per variant: `profile-api` alone, `profile-api-<variant>` when several run side by side.
     const name = variantNames.length > 1 ? `profile-api-${variant}` : 'profile-api';
     // A variant may name a script of its own: e.g. the code before a change against the code after it.
-    const { BENCH_API_SCRIPT: variantScript, ...variantEnv } = config.apiVariants[variant]!;
+    // And a telemetry preload of its own (BENCH_API_PRELOAD): e.g. the tracing set-up before a change.
+    const {
+      BENCH_API_SCRIPT: variantScript,
+      BENCH_API_PRELOAD: variantPreload,
+      ...variantEnv
+    } = config.apiVariants[variant]!;
     const server = await startServer({
       name,
       script: variantScript ?? config.apiScript ?? fileURLToPath(import.meta.resolve('@app/profile-api')),
       port: await freePort(),
       // The images' preload: tracing when the environment sets OTEL_*, nothing otherwise.
-      nodeArgs: [...profileArgs(name), '--import', TELEMETRY_PRELOAD],
+      nodeArgs: [...profileArgs(name), '--import', variantPreload ?? TELEMETRY_PRELOAD],
       env: {
         ...serverEnv,
         HOST: '127.0.0.1',
