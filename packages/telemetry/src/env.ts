@@ -68,3 +68,50 @@ export function samplerSpec(env: NodeJS.ProcessEnv = process.env): SamplerSpec {
       );
   }
 }
+
+/** The batch span processor's settings (`OTEL_BSP_*`); the specification's name for each field. */
+export interface BatchSettings {
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+}
+
+/** The specification's defaults: a batch of 512 spans, or whatever waited 5 s. */
+export const DEFAULT_BATCH: BatchSettings = {
+  scheduledDelayMillis: 5_000,
+  exportTimeoutMillis: 30_000,
+  maxQueueSize: 2_048,
+  maxExportBatchSize: 512,
+};
+
+const BATCH_VARIABLES: [keyof BatchSettings, string][] = [
+  ['scheduledDelayMillis', 'OTEL_BSP_SCHEDULE_DELAY'],
+  ['exportTimeoutMillis', 'OTEL_BSP_EXPORT_TIMEOUT'],
+  ['maxQueueSize', 'OTEL_BSP_MAX_QUEUE_SIZE'],
+  ['maxExportBatchSize', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'],
+];
+
+/**
+ * OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_MAX_QUEUE_SIZE and
+ * OTEL_BSP_MAX_EXPORT_BATCH_SIZE as the specification defines them (the SDK set up in code does not
+ * read them itself); each a positive integer, a batch no larger than the queue. A bad value throws.
+ */
+export function batchSettings(env: NodeJS.ProcessEnv = process.env): BatchSettings {
+  const settings = { ...DEFAULT_BATCH };
+  for (const [field, name] of BATCH_VARIABLES) {
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new Error(`${name} must be a positive integer, got "${raw}"`);
+    }
+    settings[field] = value;
+  }
+  if (settings.maxExportBatchSize > settings.maxQueueSize) {
+    throw new Error(
+      `OTEL_BSP_MAX_EXPORT_BATCH_SIZE (${settings.maxExportBatchSize}) must not exceed OTEL_BSP_MAX_QUEUE_SIZE (${settings.maxQueueSize})`,
+    );
+  }
+  return settings;
+}

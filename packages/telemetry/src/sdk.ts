@@ -25,7 +25,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { register as registerImportHooks } from 'import-in-the-middle/register-hooks.mjs';
-import { samplerSpec, tracesExporters } from './env.ts';
+import { batchSettings, samplerSpec, tracesExporters } from './env.ts';
 import { CallerContextIORedisInstrumentation } from './ioredis-caller-context.ts';
 import { createSampler } from './sampler.ts';
 import { setTracingHandle, type TracingHandle } from './lifecycle.ts';
@@ -108,6 +108,7 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
   const serviceName = serviceNameFrom(env);
   const sampler = createSampler(samplerSpec(env));
   const exporters = await Promise.all(tracesExporters(env).map((name) => createExporter(name, serviceName)));
+  const batch = batchSettings(env);
 
   registerImportHooks({ include: HOOKED_IMPORTS });
 
@@ -120,7 +121,7 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
   const provider = new TracerProvider({
     resource,
     sampler,
-    spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ exporter })),
+    spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ exporter, ...batch })),
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
