@@ -26,6 +26,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { register as registerImportHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { batchSettings, samplerSpec, tracesExporters } from './env.ts';
+import { PooledIdGenerator } from './ids.ts';
 import { CallerContextIORedisInstrumentation } from './ioredis-caller-context.ts';
 import { createSampler } from './sampler.ts';
 import { setTracingHandle, type TracingHandle } from './lifecycle.ts';
@@ -121,6 +122,7 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
   const provider = new TracerProvider({
     resource,
     sampler,
+    idGenerator: new PooledIdGenerator(),
     spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ exporter, ...batch })),
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
