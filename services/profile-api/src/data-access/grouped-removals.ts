@@ -149,22 +149,24 @@ type StoredOutbox = Pick<UserDocument, '_id' | 'outbox' | 'outbox_removals'>;
 /** The count unchanged since the caller knew it (absent until the first removal). */
 const countIs = (removals: number) => (removals === 0 ? { $exists: false } : removals);
 
-const pullOf = (eventIds: string[]) => ({
+/** A removal: one atomic `$pull` of the published events by id, counted. Shared with removeAlone. */
+export const pullOf = (eventIds: string[]) => ({
   $pull: { outbox: { event_id: { $in: eventIds } } },
   $inc: { outbox_removals: 1 },
 });
 
-/** The usual case: the outbox holds exactly the published events, so it empties. */
+/** The usual case, shared with removeAlone: the outbox holds exactly these events, so it empties. */
+export const holdingOnly = (eventIds: string[]) => ({
+  outbox: { $size: eventIds.length },
+  'outbox.event_id': { $all: eventIds },
+});
+export const emptyingPull = (eventIds: string[]) => ({ ...pullOf(eventIds), $unset: { outbox_since: 1 } });
+
 function emptyingUpdate({ userId, eventIds, removals }: Removal): mongo.AnyBulkWriteOperation<UserDocument> {
   return {
     updateOne: {
-      filter: {
-        _id: userKey(userId),
-        outbox_removals: countIs(removals),
-        outbox: { $size: eventIds.length },
-        'outbox.event_id': { $all: eventIds },
-      },
-      update: { ...pullOf(eventIds), $unset: { outbox_since: 1 } },
+      filter: { _id: userKey(userId), outbox_removals: countIs(removals), ...holdingOnly(eventIds) },
+      update: emptyingPull(eventIds),
     },
   } as mongo.AnyBulkWriteOperation<UserDocument>;
 }

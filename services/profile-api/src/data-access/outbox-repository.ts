@@ -1,6 +1,6 @@
 import mongoose, { type Connection, type Model, type mongo } from 'mongoose';
 import type { Outbox, OutboxEntry, OutboxSnapshot } from '../domain/ports.ts';
-import { GroupedRemovals } from './grouped-removals.ts';
+import { GroupedRemovals, emptyingPull, holdingOnly, pullOf } from './grouped-removals.ts';
 import { userKey, userModel, type StoredOutboxEntry, type UserDocument } from './user-model.ts';
 
 const { trusted } = mongoose;
@@ -83,17 +83,16 @@ export class OutboxRepository implements Outbox {
    */
   private async removeAlone(userId: number, eventIds: string[]): Promise<number> {
     const _id = userKey(userId);
-    const pull = { $pull: { outbox: { event_id: { $in: eventIds } } }, $inc: { outbox_removals: 1 } };
     // The usual case, in one write: the outbox holds exactly the published events (nothing was
     // appended meanwhile), so the same $pull empties it and drops outbox_since.
     const emptied = await this.collection.findOneAndUpdate(
-      { _id, outbox: { $size: eventIds.length }, 'outbox.event_id': { $all: eventIds } },
-      { ...pull, $unset: { outbox_since: 1 } } as mongo.UpdateFilter<UserDocument>,
+      { _id, ...holdingOnly(eventIds) },
+      emptyingPull(eventIds) as mongo.UpdateFilter<UserDocument>,
       { returnDocument: 'after', projection: { _id: 0, outbox_removals: 1 } },
     );
     if (emptied) return emptied.outbox_removals ?? 0;
     const after = await this.users
-      .findOneAndUpdate({ _id }, pull, {
+      .findOneAndUpdate({ _id }, pullOf(eventIds), {
         returnDocument: 'after',
         projection: { outbox: 1, outbox_since: 1, outbox_removals: 1 },
       })
