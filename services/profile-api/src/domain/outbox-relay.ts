@@ -105,7 +105,7 @@ export class OutboxRelay {
       if (entries.length === 0) {
         // Nothing removed while this holder had the lease: the note it found still holds.
         hold.leave(
-          hold.note !== undefined && noteCount(hold.note) === removals ? hold.note : String(removals),
+          hold.note !== undefined && parseNote(hold.note).count === removals ? hold.note : String(removals),
         );
         return 0;
       }
@@ -178,10 +178,11 @@ function noteAfter(after: number, before: number, removed: string[]): string {
   return after === before + 1 ? `${after}:${removed.join(',')}` : String(after);
 }
 
-/** The removal count a note gives. */
-function noteCount(note: string): number {
+/** A note read: the removal count, and the ids its last removal took out when it names them. */
+function parseNote(note: string): { count: number; removed?: string[] } {
   const colon = note.indexOf(':');
-  return Number(colon < 0 ? note : note.slice(0, colon));
+  if (colon < 0) return { count: Number(note) };
+  return { count: Number(note.slice(0, colon)), removed: note.slice(colon + 1).split(',') };
 }
 
 /**
@@ -194,13 +195,12 @@ export function pendingOf(
   note: string | undefined,
 ): OutboxSnapshot | undefined {
   if (!committed || note === undefined) return undefined;
-  const colon = note.indexOf(':');
-  const count = noteCount(note);
+  const { count, removed } = parseNote(note);
   if (committed.removals === count) return committed;
-  if (colon < 0 || committed.removals !== count - 1) return undefined;
-  const removed = new Set(note.slice(colon + 1).split(','));
+  if (!removed || committed.removals !== count - 1) return undefined;
+  const taken = new Set(removed);
   return {
-    entries: committed.entries.filter((entry) => !removed.has(entry.event.event_id)),
+    entries: committed.entries.filter((entry) => !taken.has(entry.event.event_id)),
     removals: count,
   };
 }
