@@ -92,6 +92,8 @@ export async function spawnWorker(
       resolve(status);
     }),
   );
+  const exitedError = () =>
+    new Error(`${name} exited with ${status?.code ?? status?.signal}: ${lastLines(logs)}`);
   const echo = process.env.TEST_WORKER_LOGS === '1';
   createInterface({ input: child.stdout! }).on('line', (line) => {
     if (echo) process.stderr.write(`[${name}] ${line}\n`);
@@ -106,7 +108,7 @@ export async function spawnWorker(
   const port = await waitFor(
     `${name} to listen`,
     () => {
-      if (status) throw new Error(`${name} exited with ${status.code ?? status.signal}: ${lastLines(logs)}`);
+      if (status) throw exitedError();
       const listening = logs.find((entry) => entry.msg === 'loyalty-sync listening');
       return listening ? (listening.port as number) : undefined;
     },
@@ -116,7 +118,7 @@ export async function spawnWorker(
   await waitFor(
     `${name} to be ready`,
     async () => {
-      if (status) throw new Error(`${name} exited with ${status.code ?? status.signal}: ${lastLines(logs)}`);
+      if (status) throw exitedError();
       return (await fetch(`${url}/readyz`)).status === 200;
     },
     { timeoutMs: readyTimeoutMs, intervalMs: 200 },
@@ -135,7 +137,7 @@ export async function spawnWorker(
     exited,
     async metric(metricName, labels) {
       // A worker that died says why, instead of a bare ECONNREFUSED from its port.
-      if (status) throw new Error(`${name} exited with ${status.code ?? status.signal}: ${lastLines(logs)}`);
+      if (status) throw exitedError();
       const response = await fetch(`${url}/metrics`);
       return sumMetric(await response.text(), metricName, labels);
     },
