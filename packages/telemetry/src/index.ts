@@ -14,14 +14,5 @@ export {
   type SpanOptions,
   type TraceCarrier,
 } from './context.ts';
-export {
-  DEFAULT_BATCH,
-  DEFAULT_SAMPLER,
-  batchSettings,
-  samplerSpec,
-  telemetryEnabled,
-  tracesExporters,
-  type BatchSettings,
-  type SamplerSpec,
-} from './env.ts';
+export { DEFAULT_SAMPLER, samplerSpec, telemetryEnabled, tracesExporters, type SamplerSpec } from './env.ts';
 export { flushTelemetry, shutdownTelemetry, tracingHandle, type TracingHandle } from './lifecycle.ts';
